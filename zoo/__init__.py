@@ -1,0 +1,53 @@
+"""zoo: a plugin-based, multi-modal model zoo for transfer learning on TF Hub.
+
+Listing is data and never imports TensorFlow; building loads it lazily.
+
+Example:
+    >>> import zoo
+    >>> zoo.get("mobilenet_v2").output_dim
+    1280
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from zoo.errors import *  # noqa: F403 - the error tree is part of the public API
+from zoo.errors import __all__ as _errors_all
+from zoo.hookspecs import hookimpl
+from zoo.registry import get, get_task, list_backbones, list_plugins, list_tasks, reset_registry
+from zoo.spec import BackboneSpec
+from zoo.taskspec import TaskSpec
+
+__version__ = "0.1.0"
+
+# heavy (TensorFlow) parts, imported on first use
+_LAZY = {
+    "load_backbone": "zoo.backbones",
+    "build": "zoo.build",
+    "fit": "zoo.training",
+    "FreezeSchedule": "zoo.freeze",
+    "Stage": "zoo.freeze",
+    "data": None,
+}
+
+__all__ = [
+    "BackboneSpec", "TaskSpec", "hookimpl", "get", "get_task", "list_backbones", "list_tasks", "list_plugins",
+    "reset_registry", "load_backbone", "build", "fit", "FreezeSchedule", "Stage", "data", "__version__",
+    *_errors_all,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        if _LAZY[name] is None:
+            return importlib.import_module(f"zoo.{name}")
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

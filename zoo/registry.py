@@ -1,0 +1,349 @@
+"""The registry: backbones and tasks collected from plugins and user TOML files.
+
+Built once per process, lazily, on first use. Plugins come from entry points
+in the group ``zoo.plugins`` (the built-in vision, text and audio plugins too),
+then the user registry file adds or overrides entries. Nothing here imports
+TensorFlow.
+
+Environment:
+    ZOO_PLUGINS=a,b                  load only these entry-point plugins
+    ZOO_DISABLE_PLUGIN_AUTOLOAD=1    load no entry-point plugin unless named in ZOO_PLUGINS
+    ZOO_REGISTRY=path.toml           user registry file (default ~/.config/zoo/registry.toml)
+
+Example:
+    >>> import zoo
+    >>> [s.name for s in zoo.list_backbones(pattern="mobilenet_v3*")]
+    ['mobilenet_v3_large', 'mobilenet_v3_small']
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import os
+import threading
+import warnings
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from zoo.catalogue import load_registry_file, spec_from_entry, user_registry_path
+from zoo.errors import (
+    DuplicateBackboneError, InvalidSpecError, UnknownBackboneError, UnknownTaskError,
+)
+from zoo.hookspecs import ENTRY_POINT_GROUP, PROJECT, ZooSpecs
+from zoo.spec import MODALITIES, BackboneSpec
+
+__all__ = [
+    "PluginInfo", "PluginWarning", "Registry", "get_registry", "reset_registry", "list_backbones", "get",
+    "list_tasks", "get_task", "list_plugins", "closest",
+]
+
+BUILTIN_DIST = "zoo"
+
+
+class PluginWarning(UserWarning):
+    """A plugin was skipped because it failed; the message names it and the error."""
+
+
+@dataclass
+class PluginInfo:
+    """What `zoo plugins` shows for one plugin.
+
+    Example:
+        >>> PluginInfo(name="vision").status
+        'ok'
+    """
+
+    name: str
+    dist: str = ""
+    version: str = ""
+    builtin: bool = False
+    status: str = "ok"
+    error: str = ""
+    backbones: list[str] = field(default_factory=list)
+    tasks: list[str] = field(default_factory=list)
+
+
+def closest(name: str, choices: list[str], n: int = 3) -> list[str]:
+    """Registered names closest to ``name`` (for "did you mean").
+
+    Example:
+        >>> closest("mobilenet_v9", ["mobilenet_v2", "use"])
+        ['mobilenet_v2']
+    """
+    found = difflib.get_close_matches(str(name), choices, n=n, cutoff=0.5)
+    prefix = [c for c in choices if str(name) and c.startswith(str(name)) and c not in found]
+    return (found + prefix)[:n]
+
+
+class Registry:
+    """Backbones and tasks from every plugin plus the user registry file.
+
+    Example:
+        >>> reg = Registry(); reg.load()
+        >>> reg.get("yamnet").modality
+        'audio'
+    """
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager(PROJECT)
+        self.pm.add_hookspecs(ZooSpecs)
+        self.backbones: dict[str, BackboneSpec] = {}
+        self.tasks: dict[str, Any] = {}
+        self.plugins: list[PluginInfo] = []
+        self.user_file_error: str = ""
+
+    # ---- loading -------------------------------------------------------------------------
+    def load(self, extra_plugins: list[tuple[str, Any]] | None = None) -> "Registry":
+        """Load entry-point plugins, ``extra_plugins`` ``(name, module)``, then the user file."""
+        from zoo import tasks as builtin_tasks  # built-in tasks use the same hook as plugins
+
+        self._add_plugin("tasks", builtin_tasks, PluginInfo(name="tasks", dist=BUILTIN_DIST, builtin=True,
+                                                            version=_dist_version(BUILTIN_DIST)))
+        for ep in self._entry_points():
+            dist = ep.dist.name if ep.dist is not None else ""
+            info = PluginInfo(name=ep.name, dist=dist, version=ep.dist.version if ep.dist else "",
+                              builtin=_normal(dist) == BUILTIN_DIST)
+            try:
+                module = ep.load()
+            except BaseException as exc:  # noqa: BLE001 - a plugin must never break the registry
+                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    raise
+                self._fail(info, f"failed to import: {type(exc).__name__}: {exc}")
+                continue
+            self._add_plugin(ep.name, module, info)
+        for name, module in extra_plugins or []:
+            self._add_plugin(name, module, PluginInfo(name=name, version=getattr(module, "__version__", "")))
+        self._apply_user_file()
+        return self
+
+    @staticmethod
+    def _entry_points() -> list[metadata.EntryPoint]:
+        allow = {p.strip() for p in os.environ.get("ZOO_PLUGINS", "").split(",") if p.strip()}
+        no_auto = os.environ.get("ZOO_DISABLE_PLUGIN_AUTOLOAD", "").lower() in ("1", "true", "yes")
+        eps = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+        seen: set[str] = set()
+        chosen = []
+        for ep in eps:
+            dist = ep.dist.name if ep.dist is not None else ""
+            if ep.name in seen:
+                continue
+            if allow and ep.name not in allow and dist not in allow:
+                continue
+            if no_auto and not allow:
+                continue
+            seen.add(ep.name)
+            chosen.append(ep)
+        # built-ins first, so that a third-party plugin is the one blamed for a clash
+        chosen.sort(key=lambda e: (_normal(e.dist.name if e.dist else "") != BUILTIN_DIST, e.name))
+        return chosen
+
+    def _fail(self, info: PluginInfo, message: str) -> None:
+        info.status, info.error = "failed", message
+        info.backbones, info.tasks = [], []
+        self.plugins.append(info)
+        warnings.warn(f"zoo plugin {info.name!r} skipped: {message}", PluginWarning, stacklevel=3)
+
+    def _add_plugin(self, name: str, module: Any, info: PluginInfo) -> None:
+        staged_b: dict[str, BackboneSpec] = {}
+        staged_t: dict[str, Any] = {}
+
+        def register_backbone(spec: Any) -> None:
+            if not isinstance(spec, BackboneSpec):
+                raise InvalidSpecError(f"register() takes a zoo.BackboneSpec, got {type(spec).__name__}")
+            if not spec.plugin or spec.plugin != name:
+                spec = spec.replace(plugin=name, source=spec.source or f"plugin {name}")
+            self._check_free(spec.name, name, staged_b, self.backbones, "backbone")
+            staged_b[spec.name] = spec
+
+        def register_task(task: Any) -> None:
+            tname = getattr(task, "name", None)
+            if not isinstance(tname, str) or not tname:
+                raise InvalidSpecError(f"register() takes a zoo.TaskSpec with a name, got {task!r}")
+            self._check_free(tname, name, staged_t, self.tasks, "task")
+            staged_t[tname] = task
+
+        try:
+            self.pm.register(module, name=name)
+        except Exception as exc:  # noqa: BLE001 - e.g. a hook with a bad signature
+            self._fail(info, f"cannot be registered: {exc}")
+            return
+        try:
+            for impl in self.pm.hook.register_backbones.get_hookimpls():
+                if impl.plugin_name == name:
+                    impl.function(register=register_backbone)
+            for impl in self.pm.hook.register_tasks.get_hookimpls():
+                if impl.plugin_name == name:
+                    impl.function(register=register_task)
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            self.pm.unregister(name=name)
+            self._fail(info, f"{type(exc).__name__}: {exc}")
+            return
+        self.backbones.update(staged_b)
+        self.tasks.update(staged_t)
+        info.backbones, info.tasks = sorted(staged_b), sorted(staged_t)
+        self.plugins.append(info)
+
+    def _check_free(self, name: str, plugin: str, staged: dict, existing: dict, kind: str) -> None:
+        if name in staged:
+            raise DuplicateBackboneError(f"plugin {plugin!r} registers {kind} {name!r} twice")
+        if name in existing:
+            other = getattr(existing[name], "plugin", "") or "?"
+            raise DuplicateBackboneError(
+                f"{kind} {name!r} is registered by both plugin {other!r} and plugin {plugin!r}; rename one, or replace it "
+                f"from your registry TOML with override = true"
+            )
+
+    def _apply_user_file(self) -> None:
+        path = user_registry_path()
+        if path is None:
+            return
+        entries = load_registry_file(path)  # malformed file: a RegistryFileError the user must see
+        for name, entry in entries.items():
+            base = self.backbones.get(name)
+            if base is not None and not entry.get("override", False):
+                raise DuplicateBackboneError(
+                    f"{path}: entry {name!r} is already registered by plugin {base.plugin!r}; add "
+                    f"'override = true' to the entry to replace it, or pick another name"
+                )
+            spec = spec_from_entry(name, entry, source=str(path), plugin="user", base=base)
+            if base is not None:
+                spec = spec.replace(override=True)
+            self.backbones[name] = spec
+
+    # ---- queries -------------------------------------------------------------------------
+    def get(self, name: str) -> BackboneSpec:
+        """The spec called ``name``; `UnknownBackboneError` with suggestions otherwise."""
+        try:
+            return self.backbones[name]
+        except (KeyError, TypeError):
+            pass
+        hint = closest(str(name), sorted(self.backbones))
+        tip = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+        raise UnknownBackboneError(f"unknown backbone {name!r}{tip} (run `zoo list` to see all)")
+
+    def get_task(self, name: str) -> Any:
+        """The task called ``name``; `UnknownTaskError` with suggestions otherwise."""
+        try:
+            return self.tasks[name]
+        except (KeyError, TypeError):
+            pass
+        hint = closest(str(name), sorted(self.tasks))
+        tip = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+        raise UnknownTaskError(f"unknown task {name!r}{tip}; known tasks: {', '.join(sorted(self.tasks))}")
+
+
+def _normal(dist: str) -> str:
+    return dist.lower().replace("_", "-")
+
+
+def _dist_version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+_lock = threading.Lock()
+_registry: Registry | None = None
+
+
+def get_registry() -> Registry:
+    """The process-wide registry, loaded on first call.
+
+    Example:
+        >>> get_registry() is get_registry()
+        True
+    """
+    global _registry
+    with _lock:
+        if _registry is None:
+            _registry = Registry().load()
+        return _registry
+
+
+def reset_registry(extra_plugins: list[tuple[str, Any]] | None = None) -> Registry:
+    """Rebuild the registry (after changing ``ZOO_*`` variables or installing a plugin).
+
+    Example:
+        >>> reset_registry() is get_registry()
+        True
+    """
+    global _registry
+    with _lock:
+        _registry = Registry().load(extra_plugins)
+        return _registry
+
+
+def list_backbones(modality: str | None = None, pattern: str | None = None, tag: str | None = None) -> list[BackboneSpec]:
+    """Registered backbones, sorted by name, optionally filtered.
+
+    ``pattern`` is a shell-style wildcard matched against the name.
+
+    Example:
+        >>> import zoo
+        >>> [s.name for s in zoo.list_backbones(modality="audio", pattern="yam*")]
+        ['yamnet']
+    """
+    if modality is not None and modality not in MODALITIES:
+        from zoo.errors import ConfigurationError
+
+        raise ConfigurationError(f"unknown modality {modality!r}; use one of {', '.join(MODALITIES)}")
+    specs = sorted(get_registry().backbones.values(), key=lambda s: s.name)
+    return [
+        s for s in specs
+        if (modality is None or s.modality == modality)
+        and (pattern is None or fnmatch.fnmatchcase(s.name, pattern))
+        and (tag is None or tag in s.tags)
+    ]
+
+
+def get(name: str) -> BackboneSpec:
+    """The `BackboneSpec` registered as ``name``.
+
+    Raises `UnknownBackboneError` (a `KeyError`) naming the closest names.
+
+    Example:
+        >>> import zoo
+        >>> zoo.get("inception_v3").input_shape
+        (299, 299, 3)
+    """
+    return get_registry().get(name)
+
+
+def list_tasks() -> list[Any]:
+    """Registered tasks (`zoo.TaskSpec`), sorted by name.
+
+    Example:
+        >>> import zoo
+        >>> "classification" in [t.name for t in zoo.list_tasks()]
+        True
+    """
+    return sorted(get_registry().tasks.values(), key=lambda t: t.name)
+
+
+def get_task(name: str) -> Any:
+    """The `zoo.TaskSpec` registered as ``name``.
+
+    Example:
+        >>> import zoo
+        >>> zoo.get_task("regression").name
+        'regression'
+    """
+    return get_registry().get_task(name)
+
+
+def list_plugins() -> list[PluginInfo]:
+    """Loaded plugins, failed ones included.
+
+    Example:
+        >>> import zoo
+        >>> "vision" in [p.name for p in zoo.list_plugins()]
+        True
+    """
+    return list(get_registry().plugins)

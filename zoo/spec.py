@@ -1,0 +1,220 @@
+"""`BackboneSpec`: the data that describes one backbone (no TensorFlow needed).
+
+A spec is plain data, validated on construction, so that listing the registry
+never imports TensorFlow. Loading code reads these fields; see ``zoo.backbones``.
+
+Example:
+    >>> from zoo.spec import BackboneSpec
+    >>> spec = BackboneSpec(name="my_cnn", modality="vision", handle="/models/my_cnn",
+    ...                     output_dim=256, input_shape=(224, 224, 3))
+    >>> spec.input_description
+    '224x224x3 RGB 0-255'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from zoo.errors import InvalidSpecError
+
+__all__ = ["BackboneSpec", "MODALITIES", "check_handle"]
+
+MODALITIES = ("vision", "text", "audio")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_.\-]*$")
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+_ALLOWED_SCHEMES = ("https://", "gs://")
+
+
+def check_handle(handle: str, field_name: str = "handle", *, owner: str = "?") -> str:
+    """Return ``handle`` if zoo may load from it, else raise `InvalidSpecError`.
+
+    Accepted: ``https://`` URLs (tfhub.dev, Kaggle), ``gs://`` paths and local
+    directories. ``http://`` only with ``ZOO_ALLOW_HTTP=1``.
+
+    Example:
+        >>> check_handle("https://tfhub.dev/google/yamnet/1")
+        'https://tfhub.dev/google/yamnet/1'
+    """
+    if not isinstance(handle, str) or not handle.strip():
+        raise InvalidSpecError(f"backbone {owner!r}: field {field_name!r} must be a non-empty string, got {handle!r}")
+    if handle.startswith(_ALLOWED_SCHEMES):
+        return handle
+    if handle.startswith("http://"):
+        if os.environ.get("ZOO_ALLOW_HTTP") == "1":
+            return handle
+        raise InvalidSpecError(
+            f"backbone {owner!r}: field {field_name!r} uses plain http ({handle!r}); "
+            "use https:// or set ZOO_ALLOW_HTTP=1 to allow unencrypted downloads"
+        )
+    if handle.startswith("file://"):
+        return handle
+    if "://" in handle:
+        scheme = handle.split("://", 1)[0]
+        raise InvalidSpecError(
+            f"backbone {owner!r}: field {field_name!r} has unsupported scheme {scheme + '://'!r} "
+            f"in {handle!r}; use https://, gs:// or a local directory"
+        )
+    return handle
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """Everything zoo needs to know to load and use one backbone.
+
+    Fields:
+        name: registry name (lower case, ``[a-z0-9_.-]``).
+        modality: ``"vision"``, ``"text"`` or ``"audio"``.
+        handle: TF Hub URL (tfhub.dev / Kaggle), ``gs://`` path or local directory.
+        output_dim: width of the embedding the backbone returns.
+        preprocessor: handle of a separate preprocessing module (BERT), or None.
+        input_shape: vision only, ``(H, W, 3)`` the module expects.
+        sample_rate: audio only, Hz of the waveform the module expects.
+        output_key: which output of a dict-returning module is the embedding.
+        fine_tunable: whether the module's variables may be trained.
+        family, plugin, license, tags, description: catalogue metadata.
+        sha256: optional pin of the module archive's digest.
+        block_pattern: regex with one ``(\\d+)`` group that numbers the trainable
+            blocks by variable name (for ``freeze="top:K"``); None: generic grouping.
+        blocks: number of blocks ``block_pattern`` yields (shown by ``zoo info``).
+        seq_length: text models with a preprocessor: tokens per example.
+        text_ops: the module needs ``tensorflow_text`` ops registered.
+        pretrained: False for zoo's randomly initialised starter backbones.
+        builder: ``"module:function"`` that creates ``handle`` locally if missing.
+        override: set by a user registry entry that replaces another one.
+        source: where the spec came from (plugin name or TOML path).
+
+    Example:
+        >>> BackboneSpec(name="use", modality="text", output_dim=512,
+        ...              handle="https://tfhub.dev/google/universal-sentence-encoder/4").family
+        ''
+    """
+
+    name: str
+    modality: str
+    handle: str
+    output_dim: int
+    preprocessor: str | None = None
+    input_shape: tuple[int, int, int] | None = None
+    sample_rate: int | None = None
+    output_key: str | None = None
+    fine_tunable: bool = True
+    family: str = ""
+    plugin: str = ""
+    license: str = ""
+    tags: tuple[str, ...] = ()
+    description: str = ""
+    sha256: str | None = None
+    block_pattern: str | None = None
+    blocks: int | None = None
+    seq_length: int | None = None
+    text_ops: bool = False
+    pretrained: bool = True
+    builder: str | None = None
+    override: bool = False
+    source: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        n = self.name
+        if not isinstance(n, str) or not _NAME_RE.match(n):
+            raise InvalidSpecError(
+                f"field 'name' must be lower case letters, digits, '_', '.', '-' and start with a letter; got {n!r}"
+            )
+        if self.modality not in MODALITIES:
+            raise InvalidSpecError(f"backbone {n!r}: field 'modality' must be one of {MODALITIES}, got {self.modality!r}")
+        check_handle(self.handle, owner=n)
+        if self.preprocessor is not None:
+            check_handle(self.preprocessor, "preprocessor", owner=n)
+        if isinstance(self.output_dim, bool) or not isinstance(self.output_dim, int) or self.output_dim <= 0:
+            raise InvalidSpecError(f"backbone {n!r}: field 'output_dim' must be a positive integer, got {self.output_dim!r}")
+        if self.modality == "vision":
+            shape = self.input_shape
+            if shape is None:
+                raise InvalidSpecError(f"backbone {n!r}: a vision backbone needs field 'input_shape', e.g. [224, 224, 3]")
+            if (
+                not isinstance(shape, (tuple, list))
+                or len(shape) != 3
+                or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape)
+                or shape[2] != 3
+            ):
+                raise InvalidSpecError(f"backbone {n!r}: field 'input_shape' must be [H, W, 3] with positive ints, got {shape!r}")
+            object.__setattr__(self, "input_shape", tuple(shape))
+        elif self.input_shape is not None:
+            raise InvalidSpecError(f"backbone {n!r}: field 'input_shape' is for vision backbones only, got {self.input_shape!r}")
+        if self.modality == "audio":
+            if self.sample_rate is None:
+                object.__setattr__(self, "sample_rate", 16000)
+            if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, int) or self.sample_rate <= 0:
+                raise InvalidSpecError(f"backbone {n!r}: field 'sample_rate' must be a positive integer, got {self.sample_rate!r}")
+        elif self.sample_rate is not None:
+            raise InvalidSpecError(f"backbone {n!r}: field 'sample_rate' is for audio backbones only")
+        for fname in ("output_key", "family", "plugin", "license", "description", "source"):
+            v = getattr(self, fname)
+            if v is not None and not isinstance(v, str):
+                raise InvalidSpecError(f"backbone {n!r}: field {fname!r} must be a string, got {v!r}")
+        for fname in ("fine_tunable", "text_ops", "pretrained", "override"):
+            if not isinstance(getattr(self, fname), bool):
+                raise InvalidSpecError(f"backbone {n!r}: field {fname!r} must be true or false, got {getattr(self, fname)!r}")
+        tags = self.tags
+        if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):
+            raise InvalidSpecError(f"backbone {n!r}: field 'tags' must be a list of strings, got {tags!r}")
+        object.__setattr__(self, "tags", tuple(tags))
+        if self.sha256 is not None and (not isinstance(self.sha256, str) or not _SHA_RE.match(self.sha256)):
+            raise InvalidSpecError(f"backbone {n!r}: field 'sha256' must be 64 lower-case hex digits, got {self.sha256!r}")
+        if self.block_pattern is not None:
+            try:
+                rx = re.compile(self.block_pattern)
+            except (re.error, TypeError) as exc:
+                raise InvalidSpecError(f"backbone {n!r}: field 'block_pattern' is not a valid regex ({exc}): {self.block_pattern!r}") from None
+            if rx.groups != 1:
+                raise InvalidSpecError(f"backbone {n!r}: field 'block_pattern' needs exactly one group, e.g. 'layer_(\\d+)/'")
+        for fname in ("blocks", "seq_length"):
+            v = getattr(self, fname)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
+                raise InvalidSpecError(f"backbone {n!r}: field {fname!r} must be a positive integer, got {v!r}")
+        if self.builder is not None and (not isinstance(self.builder, str) or ":" not in self.builder):
+            raise InvalidSpecError(f"backbone {n!r}: field 'builder' must look like 'package.module:function', got {self.builder!r}")
+
+    @property
+    def input_description(self) -> str:
+        """Short human description of the raw input the backbone takes.
+
+        Example:
+            >>> BackboneSpec(name="y", modality="audio", handle="/m", output_dim=8).input_description
+            'waveform 16000 Hz mono'
+        """
+        if self.modality == "vision":
+            h, w, c = self.input_shape  # type: ignore[misc]
+            return f"{h}x{w}x{c} RGB 0-255"
+        if self.modality == "audio":
+            return f"waveform {self.sample_rate} Hz mono"
+        return "strings"
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as a JSON-friendly dict.
+
+        Example:
+            >>> BackboneSpec(name="y", modality="audio", handle="/m", output_dim=8).to_dict()["sample_rate"]
+            16000
+        """
+        d = dataclasses.asdict(self)
+        d["input_shape"] = list(self.input_shape) if self.input_shape else None
+        d["tags"] = list(self.tags)
+        return d
+
+    def replace(self, **changes: Any) -> "BackboneSpec":
+        """A copy with some fields changed (validated again).
+
+        Example:
+            >>> s = BackboneSpec(name="y", modality="audio", handle="/m", output_dim=8)
+            >>> s.replace(handle="/mirror/y").handle
+            '/mirror/y'
+        """
+        return dataclasses.replace(self, **changes)
+
+
+SPEC_FIELDS = tuple(f.name for f in dataclasses.fields(BackboneSpec))

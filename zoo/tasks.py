@@ -1,0 +1,44 @@
+"""Built-in tasks, registered through the same ``register_tasks`` hook as plugins.
+
+The heads and losses import tf_keras lazily (see ``zoo.heads``).
+
+Example:
+    >>> import zoo
+    >>> sorted(t.name for t in zoo.list_tasks())[:3]
+    ['classification', 'embedding', 'multilabel']
+"""
+
+from __future__ import annotations
+
+from zoo.hookspecs import hookimpl
+from zoo.taskspec import TaskSpec
+
+BUILTIN_TASKS = (
+    TaskSpec(name="classification", description="single-label classification, softmax, integer labels",
+             head="zoo.heads:softmax_head", compile="zoo.heads:classification_compile",
+             needs_num_classes=True, label_kind="int"),
+    TaskSpec(name="sentiment", description="binary text sentiment, one sigmoid output, labels 0/1",
+             head="zoo.heads:binary_head", compile="zoo.heads:binary_compile", modalities=("text",),
+             label_kind="binary"),
+    TaskSpec(name="binary", description="binary classification, one sigmoid output, labels 0/1",
+             head="zoo.heads:binary_head", compile="zoo.heads:binary_compile", label_kind="binary"),
+    TaskSpec(name="multilabel", description="multi-label classification, sigmoid per class, multi-hot labels",
+             head="zoo.heads:sigmoid_head", compile="zoo.heads:multilabel_compile",
+             needs_num_classes=True, label_kind="multi_hot"),
+    TaskSpec(name="regression", description="real-valued targets (num_classes = number of outputs, default 1)",
+             head="zoo.heads:linear_head", compile="zoo.heads:regression_compile", label_kind="float"),
+    TaskSpec(name="embedding", description="L2-normalised embeddings (optional projection), trained on class labels",
+             head="zoo.heads:embedding_head", compile="zoo.heads:embedding_compile", label_kind="int"),
+)
+
+
+@hookimpl
+def register_tasks(register):
+    """Register zoo's built-in tasks.
+
+    Example:
+        >>> seen = []; register_tasks(seen.append); len(seen) >= 5
+        True
+    """
+    for task in BUILTIN_TASKS:
+        register(task)
