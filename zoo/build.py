@@ -1,0 +1,284 @@
+"""`zoo.build`: one call from a registered backbone (or several) to a compiled model.
+
+Example:
+    >>> import zoo                                                        # doctest: +SKIP
+    >>> model = zoo.build("mobilenet_v2", task="classification", num_classes=5)  # doctest: +SKIP
+    >>> model.predict(images_0_255).shape                                  # doctest: +SKIP
+    (n, 5)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from zoo.backbones import Backbone
+from zoo.distribute import resolve_strategy
+from zoo.errors import ConfigurationError, FreezeSpecError, StrategyError
+from zoo.freeze import default_freeze, parse_freeze
+from zoo.model import ZooModel
+from zoo.registry import get, get_task
+from zoo.spec import BackboneSpec
+from zoo.taskspec import TaskSpec, resolve_callable
+from zoo.tfk import keras, tf
+
+__all__ = ["build", "default_freeze", "make_optimizer", "compile_model", "input_layer", "WarmupLinear"]
+
+
+def input_layer(spec: BackboneSpec, name: str | None = None) -> Any:
+    """The raw-input ``keras.Input`` for a backbone (pixels / strings / waveforms).
+
+    Example:
+        >>> input_layer(zoo.get("use")).dtype                             # doctest: +SKIP
+        tf.string
+    """
+    name = name or spec.name
+    if spec.modality == "vision":
+        return keras.Input(shape=(None, None, None), dtype=tf.float32, name=name)
+    if spec.modality == "text":
+        return keras.Input(shape=(), dtype=tf.string, name=name)
+    return keras.Input(shape=(None,), dtype=tf.float32, name=name)
+
+
+@keras.utils.register_keras_serializable(package="zoo")
+class WarmupLinear(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up to ``peak`` over ``warmup_steps``, then linear decay to 0 at ``total_steps`` (if set).
+
+    Example:
+        >>> float(WarmupLinear(1e-3, 10)(5))                              # doctest: +SKIP
+        0.0005
+    """
+
+    def __init__(self, peak: float, warmup_steps: int, total_steps: int | None = None):
+        self.peak, self.warmup_steps, self.total_steps = float(peak), int(warmup_steps), total_steps
+
+    def __call__(self, step: Any) -> Any:
+        step = tf.cast(step, tf.float32)
+        warm = tf.cast(max(self.warmup_steps, 1), tf.float32)
+        lr = self.peak * tf.minimum(1.0, (step + 1.0) / warm)
+        if self.total_steps:
+            total = tf.cast(max(self.total_steps, self.warmup_steps + 1), tf.float32)
+            decay = tf.clip_by_value((total - step) / (total - warm), 0.0, 1.0)
+            lr = tf.where(step < warm, lr, self.peak * decay)
+        return lr
+
+    def get_config(self) -> dict:
+        return {"peak": self.peak, "warmup_steps": self.warmup_steps, "total_steps": self.total_steps}
+
+
+def _is_bert_like(spec: BackboneSpec) -> bool:
+    return spec.modality == "text" and bool(spec.preprocessor)
+
+
+def make_optimizer(specs: Sequence[BackboneSpec], freezes: Sequence[str], learning_rate: float | None = None,
+                   *, total_steps: int | None = None) -> Any:
+    """The default optimizer: Adam 1e-3 for frozen backbones, Adam 1e-4 for fine-tuning
+    vision/audio, AdamW 3e-5 with linear warm-up (10%) for BERT-style text.
+
+    Example:
+        >>> type(make_optimizer([zoo.get("bert_small")], ["full"])).__name__  # doctest: +SKIP
+        'AdamW'
+    """
+    training = [s for s, f in zip(specs, freezes) if parse_freeze(f)[0] != "frozen"]
+    if any(_is_bert_like(s) for s in training):
+        peak = learning_rate or 3e-5
+        warmup = max(1, int(0.1 * total_steps)) if total_steps else 10
+        return keras.optimizers.AdamW(learning_rate=WarmupLinear(peak, warmup, total_steps), weight_decay=0.01)
+    lr = learning_rate or (1e-4 if training else 1e-3)
+    return keras.optimizers.Adam(learning_rate=lr)
+
+
+def compile_model(model: ZooModel, optimizer: Any, *, mixed_precision: bool = False) -> None:
+    """(Re)compile a zoo model and its head sub-model with the task's loss and metrics.
+
+    Example:
+        >>> compile_model(model, keras.optimizers.Adam(1e-3))             # doctest: +SKIP
+    """
+    parts = model.zoo
+    if mixed_precision and parts.config.get("mixed_precision_policy") == "mixed_float16":
+        optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
+    with parts.strategy.scope():
+        loss, metrics = _loss_and_metrics(parts)
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+
+
+def _loss_and_metrics(parts: Any) -> tuple[Any, list]:
+    task: TaskSpec = parts.task
+    if task.compile is None:
+        raise ConfigurationError(f"task {task.name!r} defines no loss; give its TaskSpec a compile function")
+    fn = resolve_callable(task.compile)
+    return fn(num_classes=parts.config.get("num_classes"), options=parts.config.get("task_options", {}))
+
+
+def _fuse(features: list, names: list[str], mode: str, dim: int | None) -> Any:
+    if len(features) == 1:
+        return features[0]
+    if mode == "concat":
+        return keras.layers.Concatenate(name="fusion_concat")(features)
+    if mode == "gated":
+        d = dim or min(int(f.shape[-1]) for f in features)
+        projected = [keras.layers.Dense(d, name=f"fusion_proj_{i}")(f) for i, f in enumerate(features)]
+        gate_logits = keras.layers.Dense(len(features), name="fusion_gate")(keras.layers.Concatenate()(features))
+        gates = keras.layers.Softmax(name="fusion_gate_softmax")(gate_logits)
+        stacked = keras.layers.Lambda(lambda t: tf.stack(t, axis=1), name="fusion_stack")(projected)
+        return keras.layers.Dot(axes=(1, 1), name="fusion_gated_sum")([gates, stacked])
+    raise ConfigurationError(f"unknown fusion {mode!r}; use 'concat' or 'gated'")
+
+
+def _check_num_classes(task: TaskSpec, num_classes: Any) -> int | None:
+    if num_classes is None:
+        if task.needs_num_classes:
+            raise ConfigurationError(
+                f"task {task.name!r} needs num_classes, e.g. zoo.build(name, task={task.name!r}, num_classes=5)"
+            )
+        return None
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ConfigurationError(f"num_classes must be a positive integer, got {num_classes!r}")
+    if task.name == "classification" and num_classes < 2:
+        raise ConfigurationError(f"classification needs num_classes >= 2, got {num_classes}; use task='binary' for one output")
+    return num_classes
+
+
+def _head_options(head: Any, dropout: float, task_options: dict) -> tuple[Callable | None, dict]:
+    options = {"dropout": dropout, **task_options}
+    if head is None:
+        return None, options
+    if callable(head) and not isinstance(head, keras.layers.Layer):
+        return head, options
+    if isinstance(head, keras.layers.Layer):
+        head = [head]
+    if isinstance(head, (list, tuple)) and all(isinstance(h, keras.layers.Layer) for h in head):
+        return None, {**options, "hidden_layers": list(head)}
+    raise ConfigurationError(
+        f"head must be a list of tf_keras layers or a callable features -> outputs, got {type(head).__name__}; "
+        "note: Keras 3 layers (keras.layers.*) cannot be mixed with TF Hub layers, use tf_keras.layers"
+    )
+
+
+def build(name: str | Sequence[str], task: str = "classification", *, num_classes: int | None = None,
+          freeze: str | dict | None = None, head: Any = None, strategy: Any = None,
+          learning_rate: float | None = None, layer_decay: float | None = None, fusion: str = "concat",
+          fusion_dim: int | None = None, dropout: float = 0.2, mixed_precision: bool = False,
+          bn_training: bool = False, class_names: Sequence[str] | None = None, **task_options: Any) -> ZooModel:
+    """Build a compiled tf_keras model: raw inputs -> backbone(s) -> task head.
+
+    Args:
+        name: a registered backbone, or a list of them (fusion: inputs become a dict keyed by name).
+        task: a registered task (`zoo.list_tasks()`): classification, sentiment, binary,
+            multilabel, regression, embedding, or one from a plugin.
+        num_classes: classes (classification, multilabel) or outputs (regression).
+        freeze: ``"frozen"``, ``"full"``, ``"top:K"``, or a dict per backbone name.
+            Default: ``"full"`` for BERT-style text, ``"frozen"`` otherwise.
+        head: list of tf_keras layers put before the task's output layer, or a callable
+            ``features -> outputs`` replacing the whole head.
+        strategy: ``tf.distribute`` strategy object or ``"auto"|"cpu"|"mirrored"|"multiworker"|"tpu"``.
+        learning_rate: overrides the default (1e-3 frozen, 1e-4 fine-tuning, 3e-5 AdamW + warm-up for BERT).
+        layer_decay: scale each backbone block's learning rate by ``layer_decay ** depth_from_top``.
+        fusion: ``"concat"`` or ``"gated"`` for several backbones.
+        mixed_precision: compute the head in float16/bfloat16; the SavedModel backbone keeps the dtype it
+            was saved with (TF Hub modules are float32), so only the head benefits.
+        bn_training: update batch-norm statistics while fine-tuning (default: kept in inference mode).
+        **task_options: passed to the task head (e.g. ``projection_dim`` for ``embedding``).
+
+    Example:
+        >>> model = zoo.build("bert_small", task="sentiment")              # doctest: +SKIP
+        >>> model.predict(["a wonderful film"]).shape                       # doctest: +SKIP
+        (1, 1)
+    """
+    names = [name] if isinstance(name, (str, BackboneSpec)) else list(name)
+    if not names:
+        raise ConfigurationError("build() needs at least one backbone name")
+    specs = [n if isinstance(n, BackboneSpec) else get(n) for n in names]
+    if len({s.name for s in specs}) != len(specs):
+        raise ConfigurationError(f"backbone names must be distinct, got {[s.name for s in specs]}")
+    task_spec = task if isinstance(task, TaskSpec) else get_task(task)
+    for s in specs:
+        if task_spec.modalities and s.modality not in task_spec.modalities:
+            raise ConfigurationError(
+                f"task {task_spec.name!r} is for {'/'.join(task_spec.modalities)} backbones, but {s.name!r} is {s.modality}; "
+                f"use task='classification' or 'binary'"
+            )
+    if class_names is not None:
+        class_names = [str(c) for c in class_names]
+        if num_classes is None and task_spec.needs_num_classes:
+            num_classes = len(class_names)
+    num_classes = _check_num_classes(task_spec, num_classes)
+    if task_spec.name in ("sentiment", "binary") and num_classes not in (None, 1, 2):
+        raise ConfigurationError(f"task {task_spec.name!r} has one sigmoid output; num_classes must be 2 (or None), got {num_classes}")
+    if isinstance(freeze, dict):
+        unknown = [k for k in freeze if k not in {s.name for s in specs}]
+        if unknown:
+            raise FreezeSpecError(f"freeze dict names {unknown}, which are not backbones of this model {[s.name for s in specs]}")
+        freezes = [freeze.get(s.name, default_freeze(s)) for s in specs]
+    else:
+        freezes = [freeze if freeze is not None else default_freeze(s) for s in specs]
+    for s, f in zip(specs, freezes):
+        kind, _ = parse_freeze(f, blocks=s.blocks if s.block_pattern else None, name=f"backbone {s.name!r}")
+        if kind != "frozen" and not s.fine_tunable:
+            raise FreezeSpecError(
+                f"freeze {f!r} is not possible for backbone {s.name!r}: its module is not fine-tunable; use freeze='frozen'"
+            )
+    if layer_decay is not None and not (isinstance(layer_decay, (int, float)) and 0 < layer_decay <= 1):
+        raise ConfigurationError(f"layer_decay must be in (0, 1], got {layer_decay!r}")
+    if learning_rate is not None and not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+        raise ConfigurationError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    head_fn, options = _head_options(head, dropout, task_options)
+    strat = resolve_strategy(strategy)
+    if layer_decay and strat.num_replicas_in_sync > 1:
+        raise StrategyError("layer_decay is not supported with several replicas yet; drop layer_decay or use one device")
+
+    policy = None
+    if mixed_precision:
+        policy = "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
+
+    with strat.scope():
+        inputs, features, backbones = {}, [], []
+        for s, f in zip(specs, freezes):
+            inp = input_layer(s)
+            bb = Backbone(s, bn_training=bn_training)
+            bb.set_freeze(f)
+            inputs[s.name] = inp
+            backbones.append(bb)
+            features.append(bb(inp))
+        feature_model = keras.Model(list(inputs.values()), features, name="features")
+        feat_inputs = [keras.Input(shape=(s.output_dim,), name=f"{s.name}_features") for s in specs]
+        fused = _fuse(feat_inputs, [s.name for s in specs], fusion, fusion_dim)
+        if policy:
+            fused = keras.layers.Activation("linear", dtype=policy, name="to_compute_dtype")(fused)
+        if head_fn is not None:
+            outputs = head_fn(fused)
+        else:
+            build_head = resolve_callable(task_spec.head)
+            outputs = build_head(fused, num_classes=num_classes, options={**options, "policy": policy})
+        head_model = keras.Model(feat_inputs if len(feat_inputs) > 1 else feat_inputs[0], outputs, name="head")
+        raw_inputs = list(inputs.values())
+        feats = feature_model(raw_inputs if len(raw_inputs) > 1 else raw_inputs[0])
+        outputs = head_model(feats)
+        model_inputs = inputs if len(specs) > 1 else raw_inputs[0]
+        model = ZooModel(inputs=model_inputs, outputs=outputs, name=f"zoo_{task_spec.name}")
+
+    parts = model.zoo
+    parts.backbones, parts.feature_model, parts.head_model = backbones, feature_model, head_model
+    parts.task, parts.strategy = task_spec, strat
+    parts.config = {
+        "backbones": [s.name for s in specs], "task": task_spec.name, "num_classes": num_classes,
+        "freeze": dict(zip([s.name for s in specs], freezes)), "learning_rate": learning_rate,
+        "layer_decay": layer_decay, "fusion": fusion, "class_names": list(class_names) if class_names else None,
+        "mixed_precision_policy": policy, "task_options": {k: v for k, v in options.items() if k != "hidden_layers"},
+    }
+    set_layer_decay(model, layer_decay)
+    compile_model(model, make_optimizer(specs, freezes, learning_rate), mixed_precision=bool(policy))
+    return model
+
+
+def set_layer_decay(model: ZooModel, layer_decay: float | None) -> None:
+    """Per-variable learning-rate scales ``decay ** depth`` for the trainable backbone blocks.
+
+    Example:
+        >>> set_layer_decay(model, 0.8)                                   # doctest: +SKIP
+    """
+    scales = {}
+    if layer_decay and layer_decay != 1:
+        for bb in model.zoo.backbones:
+            for ref, depth in bb.block_depths().items():
+                scales[ref] = float(layer_decay) ** depth
+    model.zoo.lr_scales = scales

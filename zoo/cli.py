@@ -1,0 +1,195 @@
+"""The ``zoo`` command line. ``list``, ``info``, ``plugins`` and ``tasks`` never import TensorFlow.
+
+Errors print one line on stderr (``zoo: error: ...``) and exit with status 2.
+
+Example:
+    >>> main(["list", "--modality", "audio", "yam*"])                       # doctest: +SKIP
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from typing import Any, Sequence
+
+from zoo.errors import ZooError
+
+__all__ = ["main", "build_parser", "format_table"]
+
+EPILOG = {
+    "list": "examples:\n  zoo list\n  zoo list --modality vision 'efficientnet*'\n  zoo list --tag multilingual --json",
+    "info": "examples:\n  zoo info bert_small\n  zoo info yamnet --json",
+    "plugins": "examples:\n  zoo plugins\n  ZOO_PLUGINS=vision zoo plugins",
+    "tasks": "examples:\n  zoo tasks",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, like every zoo error
+        raise _UsageError(f"{self.prog}: {message} (see --help)")
+
+
+class _UsageError(Exception):
+    pass
+
+
+def format_table(rows: list[list[str]], header: list[str]) -> str:
+    """Left-aligned columns separated by two spaces.
+
+    Example:
+        >>> print(format_table([["a", "1"]], ["name", "dim"]))
+        name  dim
+        a     1
+    """
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
+    return "\n".join(lines)
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    import zoo
+
+    specs = zoo.list_backbones(modality=args.modality, pattern=args.pattern, tag=args.tag)
+    if args.json:
+        print(json.dumps([s.to_dict() for s in specs], indent=2))
+        return 0
+    rows = [[s.name, s.modality, str(s.output_dim), s.input_description, s.family, s.plugin] for s in specs]
+    print(format_table(rows, ["NAME", "MODALITY", "DIM", "INPUT", "FAMILY", "PLUGIN"]))
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    import zoo
+    from zoo.freeze import default_freeze
+
+    spec = zoo.get(args.name)
+    d = spec.to_dict()
+    d.pop("extra", None)
+    d["default_freeze"] = default_freeze(spec)
+    d["blocks"] = spec.blocks if spec.block_pattern else None
+    if args.json:
+        print(json.dumps(d, indent=2))
+        return 0
+    if spec.override:
+        print(f"NOTE: {spec.name} is overridden by {spec.source}")
+    if not spec.pretrained:
+        print(f"NOTE: {spec.name} is NOT pretrained (random weights, built locally)")
+    width = max(len(k) for k in d)
+    for k, v in d.items():
+        if isinstance(v, list):
+            v = ", ".join(map(str, v)) if k == "tags" else "x".join(map(str, v))
+        if k == "blocks" and v is None:
+            v = "counted from the module's variables at build time (generic grouping)"
+        print(f"{k.ljust(width)}  {'' if v is None else v}")
+    return 0
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    import zoo
+
+    plugins = zoo.list_plugins()
+    if args.json:
+        print(json.dumps([p.__dict__ for p in plugins], indent=2))
+        return 0
+    rows = []
+    for p in plugins:
+        what = ", ".join(filter(None, [
+            f"{len(p.backbones)} backbones" if p.backbones else "", f"{len(p.tasks)} tasks" if p.tasks else "",
+        ])) or "-"
+        rows.append([p.name, p.dist or "-", p.version or "-", "built-in" if p.builtin else "third-party",
+                     p.status if p.status == "ok" else f"FAILED: {p.error}", what])
+    print(format_table(rows, ["PLUGIN", "DIST", "VERSION", "KIND", "STATUS", "REGISTERED"]))
+    return 1 if any(p.status != "ok" for p in plugins) and args.strict else 0
+
+
+def _cmd_tasks(args: argparse.Namespace) -> int:
+    import zoo
+
+    rows = [[t.name, "/".join(t.modalities) or "all", "yes" if t.needs_num_classes else "no", t.description]
+            for t in zoo.list_tasks()]
+    print(format_table(rows, ["TASK", "MODALITIES", "NUM_CLASSES", "DESCRIPTION"]))
+    return 0
+
+
+def _heavy(name: str) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        from zoo import commands
+
+        return getattr(commands, f"cmd_{name}")(args)
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of the ``zoo`` command.
+
+    Example:
+        >>> build_parser().parse_args(["info", "use"]).name
+        'use'
+    """
+    p = _Parser(prog="zoo", description="zoo: a multi-modal TF Hub model zoo for transfer learning.",
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+                epilog="examples:\n  zoo demo\n  zoo list --modality vision\n  zoo train mobilenet_v2 --task classification --data ./flowers --out runs/flowers")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    def cmd(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG.get(name),
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    s = cmd("list", "list registered backbones")
+    s.add_argument("pattern", nargs="?", help="shell-style wildcard on the name, e.g. 'efficientnet*'")
+    s.add_argument("--modality", choices=["vision", "text", "audio"])
+    s.add_argument("--tag")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=_cmd_list)
+
+    s = cmd("info", "show every field of one backbone")
+    s.add_argument("name")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=_cmd_info)
+
+    s = cmd("plugins", "list loaded plugins, what each registered, and failures")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--strict", action="store_true", help="exit 1 if a plugin failed")
+    s.set_defaults(func=_cmd_plugins)
+
+    s = cmd("tasks", "list registered tasks")
+    s.set_defaults(func=_cmd_tasks)
+
+    try:
+        from zoo.cli_heavy import add_heavy_commands
+    except ImportError:  # pragma: no cover - during development
+        return p
+    add_heavy_commands(cmd, _heavy)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status.
+
+    Example:
+        >>> main(["info", "no_such_model"])                                 # doctest: +SKIP
+        2
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    warnings.simplefilter("default", UserWarning)
+    warnings.formatwarning = lambda msg, cat, *a, **k: f"zoo: warning: {msg}\n"
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
+    except _UsageError as exc:
+        print(f"zoo: error: {exc}", file=sys.stderr)
+        return 2
+    except ZooError as exc:
+        msg = " ".join(str(exc).split())
+        print(f"zoo: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("zoo: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # pragma: no cover
+        return 0

@@ -1,0 +1,177 @@
+"""Task heads, losses and metrics for the built-in tasks (tf_keras).
+
+A head function takes the backbone features and returns the outputs; a compile
+function returns ``(loss, metrics)``. Plugins point their `zoo.TaskSpec` at
+functions of the same shape.
+
+Example:
+    >>> from zoo.tfk import keras                                           # doctest: +SKIP
+    >>> feats = keras.Input((16,)); out = softmax_head(feats, num_classes=3, options={})  # doctest: +SKIP
+    >>> out.shape                                                           # doctest: +SKIP
+    TensorShape([None, 3])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zoo.tfk import keras, tf
+
+__all__ = [
+    "softmax_head", "binary_head", "sigmoid_head", "linear_head", "embedding_head",
+    "classification_compile", "binary_compile", "multilabel_compile", "regression_compile", "embedding_compile",
+    "SupervisedContrastiveLoss",
+]
+
+
+def _hidden(features: Any, options: dict) -> Any:
+    x = features
+    for layer in options.get("hidden_layers") or []:
+        x = layer(x)
+    rate = options.get("dropout", 0.2)
+    if rate:
+        x = keras.layers.Dropout(rate, name="head_dropout")(x)
+    return x
+
+
+def _dense(units: int, activation: str | None, name: str) -> Any:
+    # the output layer always computes in float32 (safe under mixed precision)
+    return keras.layers.Dense(units, activation=activation, name=name, dtype="float32")
+
+
+def softmax_head(features: Any, *, num_classes: int, options: dict) -> Any:
+    """Dropout + softmax over ``num_classes``.
+
+    Example:
+        >>> softmax_head(keras.Input((8,)), num_classes=3, options={}).shape.as_list()  # doctest: +SKIP
+        [None, 3]
+    """
+    return _dense(num_classes, "softmax", "probabilities")(_hidden(features, options))
+
+
+def binary_head(features: Any, *, num_classes: int | None, options: dict) -> Any:
+    """Dropout + one sigmoid output (probability of the positive class).
+
+    Example:
+        >>> binary_head(keras.Input((8,)), num_classes=None, options={}).shape.as_list()  # doctest: +SKIP
+        [None, 1]
+    """
+    return _dense(1, "sigmoid", "probability")(_hidden(features, options))
+
+
+def sigmoid_head(features: Any, *, num_classes: int, options: dict) -> Any:
+    """Dropout + one sigmoid per class (multi-label).
+
+    Example:
+        >>> sigmoid_head(keras.Input((8,)), num_classes=4, options={}).shape.as_list()  # doctest: +SKIP
+        [None, 4]
+    """
+    return _dense(num_classes, "sigmoid", "probabilities")(_hidden(features, options))
+
+
+def linear_head(features: Any, *, num_classes: int | None, options: dict) -> Any:
+    """Dropout + linear outputs (``num_classes`` outputs, default 1).
+
+    Example:
+        >>> linear_head(keras.Input((8,)), num_classes=None, options={}).shape.as_list()  # doctest: +SKIP
+        [None, 1]
+    """
+    return _dense(num_classes or 1, None, "values")(_hidden(features, options))
+
+
+def embedding_head(features: Any, *, num_classes: int | None, options: dict) -> Any:
+    """Optional projection (``projection_dim``), then L2 normalisation.
+
+    Example:
+        >>> embedding_head(keras.Input((8,)), num_classes=None, options={"projection_dim": 4}).shape.as_list()  # doctest: +SKIP
+        [None, 4]
+    """
+    x = features
+    for layer in options.get("hidden_layers") or []:
+        x = layer(x)
+    dim = options.get("projection_dim")
+    if dim:
+        x = _dense(int(dim), None, "projection")(x)
+    return keras.layers.UnitNormalization(axis=-1, name="l2_normalize", dtype="float32")(x)
+
+
+class SupervisedContrastiveLoss(keras.losses.Loss):
+    """In-batch supervised contrastive loss on L2-normalised embeddings and integer labels.
+
+    Example:
+        >>> loss = SupervisedContrastiveLoss()                            # doctest: +SKIP
+        >>> float(loss(tf.constant([0, 0, 1]), tf.math.l2_normalize(tf.eye(3), -1))) > 0  # doctest: +SKIP
+        True
+    """
+
+    def __init__(self, temperature: float = 0.1, name: str = "supervised_contrastive", **kwargs: Any):
+        super().__init__(name=name, **kwargs)
+        self.temperature = temperature
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        labels = tf.reshape(tf.cast(y_true, tf.int32), [-1])
+        emb = tf.cast(y_pred, tf.float32)
+        logits = tf.matmul(emb, emb, transpose_b=True) / self.temperature
+        n = tf.shape(labels)[0]
+        not_self = 1.0 - tf.eye(n)
+        same = tf.cast(tf.equal(labels[:, None], labels[None, :]), tf.float32) * not_self
+        logits = logits - 1e9 * (1.0 - not_self)
+        log_prob = logits - tf.reduce_logsumexp(logits, axis=1, keepdims=True)
+        pos = tf.reduce_sum(same, axis=1)
+        per_row = -tf.reduce_sum(same * log_prob, axis=1) / tf.maximum(pos, 1.0)
+        return tf.where(pos > 0, per_row, tf.zeros_like(per_row))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "temperature": self.temperature}
+
+
+def classification_compile(*, num_classes: int, options: dict) -> tuple[Any, list]:
+    """Sparse categorical cross-entropy, accuracy.
+
+    Example:
+        >>> classification_compile(num_classes=3, options={})[1][0].name  # doctest: +SKIP
+        'accuracy'
+    """
+    return keras.losses.SparseCategoricalCrossentropy(), [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
+
+def binary_compile(*, num_classes: int | None, options: dict) -> tuple[Any, list]:
+    """Binary cross-entropy, accuracy and AUC.
+
+    Example:
+        >>> binary_compile(num_classes=None, options={})[1][0].name  # doctest: +SKIP
+        'accuracy'
+    """
+    return keras.losses.BinaryCrossentropy(), [keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")]
+
+
+def multilabel_compile(*, num_classes: int, options: dict) -> tuple[Any, list]:
+    """Binary cross-entropy per label, element-wise accuracy and multi-label AUC.
+
+    Example:
+        >>> multilabel_compile(num_classes=4, options={})[1][1].name  # doctest: +SKIP
+        'auc'
+    """
+    return keras.losses.BinaryCrossentropy(), [
+        keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc", multi_label=True),
+    ]
+
+
+def regression_compile(*, num_classes: int | None, options: dict) -> tuple[Any, list]:
+    """Mean squared error loss, MAE metric.
+
+    Example:
+        >>> regression_compile(num_classes=None, options={})[1][0].name  # doctest: +SKIP
+        'mae'
+    """
+    return keras.losses.MeanSquaredError(), [keras.metrics.MeanAbsoluteError(name="mae")]
+
+
+def embedding_compile(*, num_classes: int | None, options: dict) -> tuple[Any, list]:
+    """Supervised contrastive loss on integer class labels; no metric.
+
+    Example:
+        >>> embedding_compile(num_classes=None, options={})[0].name  # doctest: +SKIP
+        'supervised_contrastive'
+    """
+    return SupervisedContrastiveLoss(options.get("temperature", 0.1)), []

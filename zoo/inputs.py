@@ -1,0 +1,130 @@
+"""Checking raw inputs before they reach TensorFlow (clear `InputError`s).
+
+Example:
+    >>> import numpy as np, zoo
+    >>> check_inputs([zoo.get("yamnet")], np.zeros((2, 16000), "float32"))
+    >>> try:
+    ...     check_inputs([zoo.get("yamnet")], np.zeros((2, 16000, 2), "float32"))
+    ... except zoo.InputError as e:
+    ...     print(str(e)[:40])
+    yamnet: audio must be [batch, samples] m
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from zoo.errors import InputError
+from zoo.spec import BackboneSpec
+
+__all__ = ["check_inputs", "check_one", "InputWarning"]
+
+
+class InputWarning(UserWarning):
+    """Input that zoo handled but that may not be what the user meant."""
+
+
+def check_inputs(specs: list[BackboneSpec], x: Any, *, fused: bool = False) -> None:
+    """Validate raw inputs for a model over ``specs`` (a dict keyed by backbone name when fused).
+
+    Example:
+        >>> check_inputs([zoo.get("use")], ["a sentence"])                 # doctest: +SKIP
+    """
+    if fused or isinstance(x, dict):
+        if not isinstance(x, dict):
+            names = ", ".join(repr(s.name) for s in specs)
+            raise InputError(f"this model fuses several backbones: pass a dict of inputs keyed by {names}")
+        missing = [s.name for s in specs if s.name not in x]
+        if missing:
+            raise InputError(
+                f"input dict is missing {', '.join(map(repr, missing))}; the model needs one entry per backbone: "
+                f"{', '.join(repr(s.name) for s in specs)} (got {', '.join(map(repr, x))})"
+            )
+        extra = [k for k in x if k not in {s.name for s in specs}]
+        if extra:
+            raise InputError(f"input dict has unknown key(s) {', '.join(map(repr, extra))}; expected {[s.name for s in specs]}")
+        for s in specs:
+            check_one(s, x[s.name])
+        return
+    check_one(specs[0], x)
+
+
+def check_one(spec: BackboneSpec, x: Any) -> None:
+    """Validate raw input for one backbone; raise `InputError` naming the problem and the fix.
+
+    Example:
+        >>> check_one(zoo.get("use"), ["ok"])                                # doctest: +SKIP
+    """
+    name = spec.name
+    if spec.modality == "text":
+        if isinstance(x, (str, bytes)):
+            raise InputError(f"{name}: text input must be a batch (list) of strings, got one string; wrap it: [text]")
+        try:
+            n = len(x)
+        except TypeError:
+            if hasattr(x, "shape"):
+                return  # a tensor: checked by TensorFlow
+            raise InputError(f"{name}: text input must be a list of strings, got {type(x).__name__}") from None
+        if n == 0:
+            raise InputError(f"{name}: empty batch: pass at least one string")
+        for item in list(x)[:10000]:
+            if isinstance(item, bytes):
+                continue
+            if not isinstance(item, (str, np.str_, np.bytes_)):
+                raise InputError(f"{name}: text input must contain strings, found {type(item).__name__} {item!r}")
+        return
+    if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
+        x = x.numpy()
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError):
+        raise InputError(f"{name}: inputs must be a rectangular array (a batch of equally shaped examples)") from None
+    if arr.dtype == object:
+        raise InputError(f"{name}: inputs must be numbers in one rectangular array, got ragged or object data")
+    if arr.size == 0 or (arr.ndim and arr.shape[0] == 0):
+        raise InputError(f"{name}: empty input (shape {arr.shape}): pass at least one example")
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise InputError(f"{name}: inputs must be numeric, got dtype {arr.dtype}")
+    if spec.modality == "vision":
+        if arr.ndim == 3:
+            raise InputError(
+                f"{name}: images must be a batch [batch, height, width, channels]; got shape {arr.shape}: "
+                "add the batch axis (x[None]) or, for grey-scale, the channel axis (x[..., None])"
+            )
+        if arr.ndim != 4 or arr.shape[-1] not in (1, 3, 4):
+            raise InputError(f"{name}: images must be [batch, height, width, 1|3|4] pixels, got shape {arr.shape}")
+        if np.issubdtype(arr.dtype, np.floating):
+            if not np.isfinite(arr).all():
+                raise InputError(f"{name}: images contain NaN or Inf")
+            lo, hi = float(arr.min()), float(arr.max())
+            if lo < 0 or hi > 255:
+                raise InputError(f"{name}: pixel values must be in 0-255 (or 0-1), got range [{lo:.3g}, {hi:.3g}]")
+            if hi <= 1.0 and hi > 0:
+                warnings.warn(
+                    f"{name}: float images in [0, 1] detected; zoo expects 0-255 pixels and treats these as "
+                    "already scaled (not divided by 255 again)", InputWarning, stacklevel=4,
+                )
+        return
+    # audio
+    if arr.ndim == 1:
+        raise InputError(
+            f"{name}: audio must be a batch [batch, samples]; got one clip of shape {arr.shape}: pass x[None]"
+        )
+    if arr.ndim != 2:
+        raise InputError(
+            f"{name}: audio must be [batch, samples] mono at {spec.sample_rate} Hz, got shape {arr.shape}; "
+            "mix stereo down with x.mean(axis=-1) (zoo.data.read_wav does this and resamples)"
+        )
+    if arr.shape[1] == 0:
+        raise InputError(f"{name}: zero-length clips: each clip needs at least one sample")
+    if not np.isfinite(arr).all():
+        raise InputError(f"{name}: waveform contains NaN or Inf; clean or drop those clips")
+    peak = float(np.abs(arr).max())
+    if peak > 1.0 + 1e-6:
+        raise InputError(
+            f"{name}: waveform values must be floats in [-1, 1], got peak {peak:.4g}; "
+            "divide 16-bit PCM by 32768 (zoo.data.read_wav does this)"
+        )

@@ -1,0 +1,96 @@
+"""`ZooModel`: a functional ``tf_keras.Model`` that knows its backbones.
+
+It is an ordinary Keras model (``fit``, ``predict``, ``save`` work as usual);
+zoo adds input checks on ``predict``/``evaluate``/``fit`` with NumPy or list
+inputs, layer-wise learning-rate decay, and references to the feature and head
+sub-models used by feature caching.
+
+Example:
+    >>> model = zoo.build("mobilenet_v2", num_classes=5)                 # doctest: +SKIP
+    >>> [b.spec.name for b in model.zoo.backbones]                        # doctest: +SKIP
+    ['mobilenet_v2']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from zoo.inputs import check_inputs
+from zoo.tfk import keras, tf
+
+__all__ = ["ZooModel", "ZooParts"]
+
+
+@dataclass(eq=False)
+class ZooParts:
+    """Plain (untracked) references zoo keeps beside a model.
+
+    Example:
+        >>> ZooParts().lr_scales
+        {}
+    """
+
+    backbones: list = field(default_factory=list)
+    feature_model: Any = None
+    head_model: Any = None
+    task: Any = None
+    strategy: Any = None
+    config: dict = field(default_factory=dict)
+    lr_scales: dict = field(default_factory=dict)
+    loss: Any = None
+    metrics: list = field(default_factory=list)
+
+
+class ZooModel(keras.Model):
+    """A functional tf_keras model built by `zoo.build`.
+
+    Example:
+        >>> model.zoo.config["task"]                                         # doctest: +SKIP
+        'classification'
+    """
+
+    @property
+    def zoo(self) -> ZooParts:
+        """zoo's references for this model (backbones, sub-models, config)."""
+        parts = self.__dict__.get("_zoo_parts")
+        if parts is None:
+            parts = ZooParts()
+            object.__setattr__(self, "_zoo_parts", parts)
+        return parts
+
+    def _check(self, x: Any) -> None:
+        specs = [b.spec for b in self.zoo.backbones]
+        if specs and not isinstance(x, (tf.data.Dataset, keras.utils.Sequence)) and x is not None:
+            check_inputs(specs, x, fused=len(specs) > 1)
+
+    def predict(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        self._check(x)
+        return super().predict(x, *args, **kwargs)
+
+    def evaluate(self, x: Any = None, *args: Any, **kwargs: Any) -> Any:
+        self._check(x)
+        return super().evaluate(x, *args, **kwargs)
+
+    def fit(self, x: Any = None, *args: Any, **kwargs: Any) -> Any:
+        self._check(x)
+        return super().fit(x, *args, **kwargs)
+
+    def train_step(self, data: Any) -> Any:
+        scales = self.zoo.lr_scales
+        if not scales:
+            return super().train_step(data)
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        variables = self.trainable_variables
+        grads = tape.gradient(loss, variables)
+        scaled = [(v, scales[v.ref()]) for v in variables if scales.get(v.ref(), 1.0) != 1.0]
+        before = [tf.identity(v) for v, _ in scaled]
+        with tf.control_dependencies(before):
+            self.optimizer.apply_gradients(zip(grads, variables))
+        # layer-wise learning-rate decay: scale each block's update by decay ** depth
+        for (v, s), old in zip(scaled, before):
+            v.assign(old + s * (v - old))
+        return self.compute_metrics(x, y, y_pred, sample_weight)

@@ -1,0 +1,268 @@
+"""`zoo.fit`: freeze schedules, and fast frozen-backbone training by feature caching.
+
+When every backbone is frozen and the input pipeline has no random ops, the
+backbone's features are computed once (in memory, or on disk past
+``ZOO_FEATURE_CACHE_MB``, default 2048) and the head is trained on them; the
+full raw-input model shares the head's weights, so it is trained too.
+
+Example:
+    >>> model = zoo.build("mobilenet_v2", num_classes=3)                   # doctest: +SKIP
+    >>> history = zoo.fit(model, (images, labels), epochs=5)               # doctest: +SKIP
+    >>> sorted(history.history)                                            # doctest: +SKIP
+    ['accuracy', 'loss']
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Sequence
+
+import numpy as np
+
+from zoo.build import compile_model, make_optimizer, set_layer_decay
+from zoo.errors import ConfigurationError, InputError
+from zoo.freeze import FreezeSchedule, Stage, parse_freeze
+from zoo.inputs import check_inputs
+from zoo.model import ZooModel
+from zoo.tfk import keras, tf
+
+__all__ = ["fit", "as_dataset", "has_random_ops", "extract_features"]
+
+
+def as_dataset(data: Any, batch_size: int = 32, *, shuffle: bool = False, seed: int = 0) -> Any:
+    """A batched ``tf.data.Dataset`` of ``(inputs, labels)`` from a Dataset, a zoo ``data.Dataset`` or a tuple.
+
+    Example:
+        >>> ds = as_dataset((np.zeros((4, 2)), np.zeros(4)), batch_size=2)
+        >>> [tuple(x.shape) for x, _ in ds]
+        [(2, 2), (2, 2)]
+    """
+    if isinstance(data, tf.data.Dataset):
+        return data
+    if hasattr(data, "train") and isinstance(getattr(data, "train"), tf.data.Dataset):
+        return data.train
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        x, y = data
+        if isinstance(x, dict):
+            x = {k: _tensor_ready(v) for k, v in x.items()}
+        else:
+            x = _tensor_ready(x)
+        y = np.asarray(y)
+        n = len(y)
+        ds = tf.data.Dataset.from_tensor_slices((x, y))
+        if shuffle:
+            ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    raise InputError(
+        f"data must be a tf.data.Dataset of (inputs, labels) batches or an (inputs, labels) tuple, got {type(data).__name__}"
+    )
+
+
+def _tensor_ready(x: Any) -> Any:
+    if isinstance(x, (list, tuple)) and x and isinstance(x[0], (str, bytes)):
+        return np.asarray([s.encode("utf-8", "replace") if isinstance(s, str) else s for s in x], dtype=object)
+    return np.asarray(x)
+
+
+_RANDOM_MARKERS = ("Random", "Multinomial", "Dropout")
+_RANDOM_OK = ("ShuffleDataset", "RandomDataset", "ShuffleAndRepeatDataset")
+
+
+def has_random_ops(ds: Any) -> bool:
+    """True if the dataset's graph contains random ops (augmentation) besides shuffling.
+
+    Example:
+        >>> has_random_ops(tf.data.Dataset.range(3).map(lambda x: x + tf.random.uniform([], 0, 2, tf.int64)))
+        True
+        >>> has_random_ops(tf.data.Dataset.range(3).shuffle(3))
+        False
+    """
+    try:
+        graph = tf.compat.v1.GraphDef()
+        graph.ParseFromString(ds._as_serialized_graph().numpy())  # noqa: SLF001 - only way to inspect a pipeline
+    except Exception:  # noqa: BLE001 - cannot inspect: assume the worst
+        return True
+    ops = [n.op for n in graph.node]
+    for fn in graph.library.function:
+        ops.extend(n.op for n in fn.node_def)
+    return any(any(m in op for m in _RANDOM_MARKERS) and op not in _RANDOM_OK for op in ops)
+
+
+def extract_features(model: ZooModel, ds: Any, *, verbose: int = 1, label: str = "features") -> Any:
+    """Run the frozen backbone(s) once over ``ds``; return a dataset of ``(features, labels)``.
+
+    Example:
+        >>> feats = extract_features(model, ds)                             # doctest: +SKIP
+    """
+    fm = model.zoo.feature_model
+    extract = tf.function(lambda x: fm(x, training=False), reduce_retracing=True)
+    limit = float(os.environ.get("ZOO_FEATURE_CACHE_MB", "2048")) * 2**20
+    n_batches = int(ds.cardinality().numpy()) if ds.cardinality().numpy() > 0 else None
+    bar = keras.utils.Progbar(n_batches, unit_name="batch") if verbose else None
+    feats: list = []
+    labels: list = []
+    size = 0
+    disk_dir = None
+    writer_paths: list[str] = []
+    for i, (x, y) in enumerate(ds):
+        f = extract(x)
+        f = [t.numpy() for t in f] if isinstance(f, (list, tuple)) else f.numpy()
+        feats.append(f)
+        labels.append(y.numpy())
+        size += sum(a.nbytes for a in (f if isinstance(f, list) else [f]))
+        if size > limit:  # spill to disk
+            disk_dir = disk_dir or tempfile.mkdtemp(prefix="zoo-features-")
+            path = os.path.join(disk_dir, f"part{len(writer_paths):05d}")
+            _to_dataset(feats, labels).save(path)
+            writer_paths.append(path)
+            feats, labels, size = [], [], 0
+        if bar:
+            bar.update(i + 1)
+    if writer_paths:
+        if feats:
+            path = os.path.join(disk_dir, f"part{len(writer_paths):05d}")
+            _to_dataset(feats, labels).save(path)
+            writer_paths.append(path)
+        out = tf.data.Dataset.load(writer_paths[0])
+        for p in writer_paths[1:]:
+            out = out.concatenate(tf.data.Dataset.load(p))
+        return out
+    if not labels:
+        raise InputError("the training data is empty: no batch to learn from")
+    return _to_dataset(feats, labels)
+
+
+def _to_dataset(feats: list, labels: list) -> Any:
+    if isinstance(feats[0], list):
+        cols = tuple(np.concatenate([f[i] for f in feats]) for i in range(len(feats[0])))
+        x: Any = cols
+    else:
+        x = np.concatenate(feats)
+    y = np.concatenate(labels)
+    return tf.data.Dataset.from_tensor_slices((x, y))
+
+
+def _batch_size_of(ds: Any) -> int:
+    for x, _ in ds.take(1):
+        first = tf.nest.flatten(x)[0]
+        return int(first.shape[0]) if first.shape.rank else 32
+    return 32
+
+
+def _merge(total: dict, history: Any, offset: int, epochs_seen: list) -> None:
+    for k, v in history.history.items():
+        total.setdefault(k, []).extend(v)
+    epochs_seen.extend(e for e in history.epoch)
+
+
+def fit(model: ZooModel, data: Any, *, epochs: int | None = None, schedule: FreezeSchedule | Sequence[Stage] | None = None,
+        validation_data: Any = None, cache_features: bool | None = None, batch_size: int = 32,
+        callbacks: Sequence[Any] | None = None, verbose: Any = "auto", initial_epoch: int = 0) -> Any:
+    """Train a `zoo.build` model; returns one ``keras.callbacks.History`` over all stages.
+
+    Args:
+        data: ``tf.data.Dataset`` of ``(inputs, labels)`` batches, a zoo ``data.Dataset``,
+            or an ``(inputs, labels)`` tuple of arrays / lists.
+        epochs: epochs with the model's own freeze setting (when no schedule).
+        schedule: a `zoo.FreezeSchedule` (or list of `zoo.Stage`): e.g. head only, then ``top:2``, then ``full``.
+        cache_features: None (auto: when every backbone is frozen and the pipeline has no random ops),
+            True or False.
+        initial_epoch: resume from this epoch (stages before it are skipped).
+
+    Example:
+        >>> sched = zoo.FreezeSchedule([zoo.Stage("frozen", 2, 1e-3), zoo.Stage("top:2", 1, 1e-4)])  # doctest: +SKIP
+        >>> zoo.fit(model, train_ds, schedule=sched, validation_data=val_ds)                         # doctest: +SKIP
+    """
+    if not isinstance(model, ZooModel):
+        raise ConfigurationError(f"zoo.fit takes a model from zoo.build, got {type(model).__name__}; use model.fit for others")
+    parts = model.zoo
+    if isinstance(data, (tuple, list)) and len(data) == 2 and not isinstance(data[0], tf.data.Dataset):
+        check_inputs([b.spec for b in parts.backbones], data[0], fused=len(parts.backbones) > 1)
+    ds = as_dataset(data, batch_size, shuffle=True)
+    val = as_dataset(validation_data, batch_size) if validation_data is not None else None
+    if hasattr(data, "val") and val is None and getattr(data, "val", None) is not None:
+        val = data.val
+    if schedule is None:
+        if epochs is None:
+            raise ConfigurationError("zoo.fit needs epochs=N or schedule=zoo.FreezeSchedule([...])")
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ConfigurationError(f"epochs must be a positive integer, got {epochs!r}")
+        stages: list[Stage | None] = [None]
+        stage_epochs = [epochs]
+    else:
+        sched = schedule if isinstance(schedule, FreezeSchedule) else FreezeSchedule(list(schedule))
+        stages = list(sched.stages)
+        stage_epochs = [s.epochs for s in sched.stages]
+
+    total: dict = {}
+    seen: list = []
+    epoch = 0
+    random_pipeline = has_random_ops(ds) if cache_features is None else False
+    cached = {}
+    steps = int(ds.cardinality().numpy()) if ds.cardinality().numpy() > 0 else None
+    for stage, n_epochs in zip(stages, stage_epochs):
+        start, end = epoch, epoch + n_epochs
+        epoch = end
+        if end <= initial_epoch:
+            continue
+        if stage is not None:
+            _apply_stage(model, stage, total_steps=(steps * n_epochs) if steps else None)
+        else:
+            _fit_warmup(model, (steps * n_epochs) if steps else None)
+        frozen = all(b.is_frozen for b in parts.backbones)
+        use_cache = frozen and (cache_features or (cache_features is None and not random_pipeline))
+        if cache_features and not frozen:
+            raise ConfigurationError("cache_features=True needs every backbone frozen in this stage; use freeze='frozen'")
+        first = max(start, initial_epoch)
+        if use_cache:
+            if "train" not in cached:
+                cached["train"] = extract_features(model, ds, verbose=1 if verbose else 0)
+                cached["bs"] = _batch_size_of(ds)
+                if val is not None:
+                    cached["val"] = extract_features(model, val, verbose=0).batch(cached["bs"])
+            hm = parts.head_model
+            with parts.strategy.scope():
+                hm.compile(optimizer=model.optimizer, loss=model.loss, metrics=_fresh_metrics(model))
+            train_feats = cached["train"].shuffle(100_000, seed=first, reshuffle_each_iteration=True).batch(cached["bs"])
+            h = hm.fit(train_feats, epochs=end, initial_epoch=first, validation_data=cached.get("val"),
+                       callbacks=callbacks, verbose=verbose)
+        else:
+            h = model.fit(ds, epochs=end, initial_epoch=first, validation_data=val, callbacks=callbacks, verbose=verbose)
+        _merge(total, h, first, seen)
+    history = keras.callbacks.History()
+    history.set_model(model)
+    history.history, history.epoch = total, seen
+    return history
+
+
+def _fit_warmup(model: ZooModel, total_steps: int | None) -> None:
+    # a BERT-style default schedule learns the run's length once it is known
+    from zoo.build import WarmupLinear
+
+    lr = getattr(model.optimizer, "_learning_rate", None)
+    if isinstance(lr, WarmupLinear) and lr.total_steps is None and total_steps and model.train_function is None:
+        lr.total_steps, lr.warmup_steps = total_steps, max(1, total_steps // 10)
+
+
+def _fresh_metrics(model: ZooModel) -> list:
+    from zoo.build import _loss_and_metrics
+
+    return _loss_and_metrics(model.zoo)[1]
+
+
+def _apply_stage(model: ZooModel, stage: Stage, *, total_steps: int | None) -> None:
+    parts = model.zoo
+    kind, _ = parse_freeze(stage.freeze)
+    freezes = []
+    for bb in parts.backbones:
+        if kind != "frozen" and not bb.spec.fine_tunable:
+            freezes.append("frozen")  # a non-fine-tunable module in a fusion stays frozen
+        else:
+            freezes.append(stage.freeze)
+        bb.set_freeze(freezes[-1])
+    parts.config["freeze"] = {bb.spec.name: f for bb, f in zip(parts.backbones, freezes)}
+    set_layer_decay(model, stage.layer_decay if stage.layer_decay is not None else parts.config.get("layer_decay"))
+    lr = stage.learning_rate or parts.config.get("learning_rate")
+    opt = make_optimizer([b.spec for b in parts.backbones], freezes, lr, total_steps=total_steps)
+    compile_model(model, opt, mixed_precision=bool(parts.config.get("mixed_precision_policy")))
