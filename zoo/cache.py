@@ -1,0 +1,581 @@
+"""Tools for TF Hub's module cache: what backs ``zoo cache ls|prefetch|verify|clear|pack|unpack``.
+
+Every function returns data; the ``format_*`` helpers turn it into text for the CLI.
+Nothing here imports TensorFlow until a module has to be downloaded or loaded.
+
+A bundle (``zoo cache pack``) is a tar (``.tar.gz``/``.tgz``/``.tar.xz``/``.tar.bz2`` by
+suffix) holding ``zoo-bundle.json`` and, per module, the cache directory
+``<sha1(handle)>/`` with its ``.descriptor.txt`` and zoo ``.zoo.json`` record. The
+manifest lists handle, directory and tree digest of each module; ``unpack`` checks
+every member and digest before it installs anything, so air-gapped machines can
+share one verified download.
+
+Example:
+    >>> import os, tempfile; os.environ["TFHUB_CACHE_DIR"] = tempfile.mkdtemp()
+    >>> ls()
+    []
+    >>> format_ls([]).splitlines()[0].startswith("cache ")
+    True
+    >>> del os.environ["TFHUB_CACHE_DIR"]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import tarfile
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zoo import hub
+from zoo.errors import IntegrityError, ModuleLoadError, ModuleNotCachedError, ZooError
+from zoo.paths import hub_cache_dir
+
+__all__ = [
+    "CacheEntry", "VerifyResult", "ls", "prefetch", "verify", "clear", "clear_all", "pack", "unpack",
+    "format_ls", "format_verify", "format_size", "MANIFEST", "BUNDLE_FORMAT",
+]
+
+MANIFEST = "zoo-bundle.json"
+BUNDLE_FORMAT = "zoo-bundle/1"
+_SHA1_RE = re.compile(r"^[0-9a-f]{40}$")
+_TAR_MODES = ((".tar.gz", "gz"), (".tgz", "gz"), (".tar.xz", "xz"), (".txz", "xz"), (".tar.bz2", "bz2"))
+
+
+@dataclass
+class CacheEntry:
+    """One module directory in the TF Hub cache.
+
+    ``names``: registry backbones using it (empty if unknown); ``handle``: from zoo's
+    record, TF Hub's descriptor or the registry, None if unknown; ``status``: ``"ok"``
+    or ``"incomplete"`` (then ``problem`` says why).
+
+    Example:
+        >>> CacheEntry(path=Path("/c/x"), handle=None, names=[], size=0, status="ok").name
+        '?'
+    """
+
+    path: Path
+    handle: str | None
+    names: list[str]
+    size: int
+    status: str
+    problem: str = ""
+    pinned: bool = False
+
+    @property
+    def name(self) -> str:
+        return ",".join(self.names) if self.names else "?"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["path"], d["name"] = str(self.path), self.name
+        return d
+
+
+@dataclass
+class VerifyResult:
+    """Outcome of `verify` for one module: ``ok`` or failed with ``reason``.
+
+    Example:
+        >>> VerifyResult(name="x", handle="h", path=None, ok=False, reason="not cached").status
+        'failed'
+    """
+
+    name: str
+    handle: str | None
+    path: Path | None
+    ok: bool
+    reason: str = ""
+    checks: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.ok else "failed"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["path"], d["status"] = (str(self.path) if self.path else None), self.status
+        return d
+
+
+# ---- helpers -------------------------------------------------------------------------------
+def format_size(n: int) -> str:
+    """Human-readable byte count.
+
+    Example:
+        >>> format_size(1536), format_size(12)
+        ('1.5 KiB', '12 B')
+    """
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def _dir_size(path: Path) -> int:
+    total = 0
+    for dirpath, _, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+    return total
+
+
+def _sha1(handle: str) -> str:
+    return hashlib.sha1(handle.encode("utf8")).hexdigest()
+
+
+@dataclass
+class _Use:
+    name: str
+    handle: str
+    pin: str | None
+    text_ops: bool
+
+
+def _registry_uses() -> dict[str, list[_Use]]:
+    """``{sha1(handle): [uses]}`` for every remote handle in the registry."""
+    from zoo.registry import list_backbones
+
+    out: dict[str, list[_Use]] = {}
+    for spec in list_backbones():
+        for h in hub.spec_handles(spec):
+            if hub.is_remote(h):
+                main = h == spec.handle
+                out.setdefault(_sha1(h), []).append(_Use(
+                    spec.name, h, spec.sha256 if main else None, spec.text_ops or not main))
+    return out
+
+
+def _recorded_handle(mdir: Path) -> str | None:
+    record = hub.read_sidecar(mdir)
+    if record and isinstance(record.get("handle"), str) and _sha1(record["handle"]) == mdir.name:
+        return record["handle"]
+    try:
+        first = hub.descriptor_path(mdir).read_text(encoding="utf8", errors="replace").splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    if not first.startswith("Module: "):
+        return None
+    handle = first[len("Module: "):].strip()
+    return handle if handle and _sha1(handle) == mdir.name else None
+
+
+def _specs(names: str | Iterable[str]) -> list[Any]:
+    from zoo.registry import get
+
+    if isinstance(names, str):
+        names = [names]
+    return [get(n) for n in names]
+
+
+# ---- ls ------------------------------------------------------------------------------------
+def ls() -> list[CacheEntry]:
+    """Every module directory in the TF Hub cache, sorted by name then path."""
+    cache = hub_cache_dir()
+    if not cache.is_dir():
+        return []
+    uses = _registry_uses()
+    entries = []
+    for item in sorted(os.listdir(cache)):
+        path = cache / item
+        if not _SHA1_RE.match(item) or not path.is_dir():
+            continue
+        known = uses.get(item, [])
+        handle = _recorded_handle(path) or (known[0].handle if known else None)
+        problem = hub.check_module_dir(path) or ""
+        entries.append(CacheEntry(
+            path=path, handle=handle, names=sorted({u.name for u in known}), size=_dir_size(path),
+            status="incomplete" if problem else "ok", problem=problem,
+            pinned=any(u.pin for u in known)))
+    entries.sort(key=lambda e: (e.name == "?", e.name, str(e.path)))
+    return entries
+
+
+def format_ls(entries: list[CacheEntry]) -> str:
+    """``zoo cache ls`` table.
+
+    Example:
+        >>> print(format_ls([CacheEntry(Path("/c/ab"), "https://h/1", ["m"], 2048, "ok")]).splitlines()[-1])
+        m     ok      2.0 KiB  https://h/1  /c/ab
+    """
+    cache = hub_cache_dir()
+    total = sum(e.size for e in entries)
+    head = f"cache {cache}: {len(entries)} module(s), {format_size(total)}"
+    if not os.environ.get("TFHUB_CACHE_DIR"):
+        head += " (TFHUB_CACHE_DIR is unset: temp directory)"
+    if not entries:
+        return head
+    rows = [("NAME", "STATUS", "SIZE", "HANDLE", "PATH")]
+    for e in entries:
+        status = e.status + (f" ({e.problem})" if e.problem else "")
+        rows.append((e.name, status, format_size(e.size), e.handle or "?", str(e.path)))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = [head]
+    for r in rows:
+        lines.append("  ".join([r[0].ljust(widths[0]), r[1].ljust(widths[1]), r[2].rjust(widths[2]),
+                                r[3].ljust(widths[3]), r[4]]).rstrip())
+    return "\n".join(lines)
+
+
+# ---- prefetch ------------------------------------------------------------------------------
+def prefetch(names: str | Iterable[str], *, progress: Callable[[str], Any] | None = None) -> dict[str, list[str]]:
+    """Download (or check) every module of the named backbones; ``{name: [local dirs]}``.
+
+    ``progress`` gets one message per module ("downloading NAME: HANDLE (k/n)").
+    Failures do not stop the others; they are raised at the end as one `ZooError`
+    listing each failed backbone (``err.failures`` maps name to the error).
+    """
+    from zoo.registry import get
+
+    names = [names] if isinstance(names, str) else list(names)
+    say = progress or (lambda _msg: None)
+    failures: dict[str, BaseException] = {}
+    plan: list[tuple[str, str, str | None, bool]] = []
+    for name in names:
+        try:
+            spec = get(name)
+        except ZooError as exc:
+            failures[name] = exc
+            continue
+        for h in hub.spec_handles(spec):
+            if not hub.is_remote(h) and spec.builder and h == spec.handle:
+                continue  # built locally on first use, nothing to download
+            plan.append((name, h, spec.sha256 if h == spec.handle else None, hub.is_remote(h)))
+    done: dict[str, list[str]] = {}
+    for k, (name, h, pin, remote) in enumerate(plan, 1):
+        if name in failures:
+            continue
+        cached = remote and hub.check_module_dir(hub.module_dir(h)) is None
+        say(f"{'checking cached' if cached or not remote else 'downloading'} {name}: {h} ({k}/{len(plan)})")
+        try:
+            done.setdefault(name, []).append(hub.resolve(h, sha256=pin))
+        except ZooError as exc:
+            failures[name] = exc
+            done.pop(name, None)
+    if failures:
+        lines = "\n".join(f"  {n}: {e}" for n, e in failures.items())
+        err = ZooError(f"prefetch failed for {len(failures)} of {len(names)} backbone(s): "
+                       f"{', '.join(failures)}\n{lines}")
+        err.failures = failures  # type: ignore[attr-defined]
+        raise err
+    return done
+
+
+# ---- verify --------------------------------------------------------------------------------
+def _check_one(name: str, handle: str | None, path: Path, pin: str | None, text_ops: bool,
+               load: bool) -> VerifyResult:
+    checks: list[str] = []
+    target = handle if handle else str(path)
+    try:
+        if load:
+            hub.load(target, sha256=pin, text_ops=text_ops, offline=True)
+        else:
+            hub.resolve(target, sha256=pin, offline=True)
+    except ZooError as exc:
+        return VerifyResult(name, handle, path, False, str(exc), checks)
+    checks.append("complete")
+    if pin:
+        checks.append("sha256")
+    if load:
+        checks.append("loads")
+    return VerifyResult(name, handle, path, True, "", checks)
+
+
+def verify(names: str | Iterable[str] | None = None, *, load: bool = True) -> list[VerifyResult]:
+    """Check cached modules: complete, pinned digests match, and (``load``) ``tf.saved_model.load`` works.
+
+    ``names``: backbones to check (a module they need that is not cached fails);
+    None: every module in the cache. Failures are reported, never used silently:
+    the CLI exits non-zero if any result is not ``ok``.
+    """
+    results: list[VerifyResult] = []
+    if names is None:
+        uses = _registry_uses()
+        for entry in ls():
+            known = uses.get(entry.path.name, [])
+            pin = next((u.pin for u in known if u.pin), None)
+            text_ops = any(u.text_ops for u in known)
+            results.append(_check_one(entry.name, entry.handle, entry.path, pin, text_ops, load))
+        return results
+    for spec in _specs(names):
+        for h in hub.spec_handles(spec):
+            main = h == spec.handle
+            path = hub.module_dir(h)
+            if hub.is_remote(h) and not path.is_dir():
+                results.append(VerifyResult(spec.name, h, path, False,
+                                            f"not cached ({path}); run `zoo cache prefetch {spec.name}`"))
+                continue
+            results.append(_check_one(spec.name, h, path, spec.sha256 if main else None,
+                                      spec.text_ops or not main, load))
+    return results
+
+
+def format_verify(results: list[VerifyResult]) -> str:
+    """``zoo cache verify`` report, one line per module plus a summary.
+
+    Example:
+        >>> print(format_verify([VerifyResult("m", "https://h/1", None, True, checks=["complete"])]))
+        ok      m  https://h/1  [complete]
+        1 ok, 0 failed
+    """
+    lines = []
+    for r in results:
+        detail = f"[{', '.join(r.checks)}]" if r.ok else r.reason
+        lines.append(f"{r.status.ljust(6)}  {r.name}  {r.handle or r.path}  {detail}")
+    failed = sum(not r.ok for r in results)
+    lines.append(f"{len(results) - failed} ok, {failed} failed")
+    return "\n".join(lines)
+
+
+# ---- clear ---------------------------------------------------------------------------------
+def _clear_module(mdir: Path) -> list[Path]:
+    """Remove a module directory and its descriptor / record / stale lock and temp files."""
+    hub.clear_stale_lock(mdir)
+    owner = hub._lock_owner(hub.lock_path(mdir))
+    if owner is not None:
+        raise ZooError(f"{mdir} is being downloaded by {owner[3].strip()!r} right now; retry `zoo cache clear` "
+                       "when it has finished")
+    removed: list[Path] = []
+    with hub.cache_lock(mdir):
+        if mdir.exists():
+            hub._discard_dir(mdir)
+            removed.append(mdir)
+        lock_name = hub.lock_path(mdir).name
+        for item in sorted(mdir.parent.glob(mdir.name + ".*")):
+            if item.name == lock_name or item.name.endswith(".tmp-write"):
+                continue
+            if item.is_dir() and not item.is_symlink():
+                shutil.rmtree(item, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    item.unlink()
+            removed.append(item)
+    return removed
+
+
+def clear(name: str) -> list[Path]:
+    """Remove the cached modules of backbone ``name`` (handle and preprocessor); return what was removed.
+
+    Local handles are never touched. A module another process is downloading right
+    now raises `ZooError` (after the others are removed).
+    """
+    (spec,) = _specs(name)
+    removed: list[Path] = []
+    busy: list[str] = []
+    for h in hub.spec_handles(spec):
+        if hub.is_remote(h):
+            try:
+                removed += _clear_module(hub.module_dir(h))
+            except ZooError as exc:
+                busy.append(str(exc))
+    if busy:
+        raise ZooError("; ".join(busy))
+    return removed
+
+
+def clear_all() -> list[Path]:
+    """Remove every TF Hub module (``<sha1>`` directories and their files) from the cache."""
+    cache = hub_cache_dir()
+    if not cache.is_dir():
+        return []
+    removed: list[Path] = []
+    busy: list[str] = []
+    for sha in sorted({item[:40] for item in os.listdir(cache) if _SHA1_RE.match(item[:40])}):
+        try:
+            removed += _clear_module(cache / sha)
+        except ZooError as exc:
+            busy.append(str(exc))
+    if busy:
+        raise ZooError("; ".join(busy))
+    return removed
+
+
+# ---- pack / unpack -------------------------------------------------------------------------
+def _tar_mode(path: Path, write: bool) -> str:
+    for suffix, comp in _TAR_MODES:
+        if path.name.endswith(suffix):
+            return f"{'w' if write else 'r'}:{comp}"
+    return "w" if write else "r:*"
+
+
+def _tarinfo_reset(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    info.mode = 0o755 if info.isdir() else 0o644
+    return info
+
+
+def pack(names: str | Iterable[str], to: str | Path) -> Path:
+    """Write the cached modules of the named backbones to the bundle ``to``; return its path.
+
+    Every module must be cached, complete and (if pinned) verified; otherwise
+    `ModuleNotCachedError` / `ModuleLoadError` names them and the fix
+    (``zoo cache prefetch NAMES`` first).
+    """
+    to = Path(to).expanduser()
+    specs = _specs(names)
+    modules: list[dict[str, Any]] = []
+    seen: dict[str, dict[str, Any]] = {}
+    problems: list[tuple[str, str, ZooError]] = []
+    for spec in specs:
+        for h in hub.spec_handles(spec):
+            if not hub.is_remote(h):
+                continue
+            if h in seen:
+                seen[h]["names"].append(spec.name)
+                continue
+            pin = spec.sha256 if h == spec.handle else None
+            try:
+                path = Path(hub.resolve(h, sha256=pin, offline=True))
+            except ZooError as exc:
+                problems.append((spec.name, h, exc))
+                continue
+            record = hub.read_sidecar(path)
+            entry = {"handle": h, "dir": path.name, "tree_sha256": hub.tree_sha256(path),
+                     "archive_sha256": (record or {}).get("archive_sha256"), "names": [spec.name]}
+            seen[h] = entry
+            modules.append(entry)
+    if problems:
+        bad = sorted({n for n, _, _ in problems})
+        detail = "\n".join(f"  {n}: {h}: {e}" for n, h, e in problems)
+        cls = ModuleNotCachedError if all(isinstance(e, ModuleNotCachedError) for _, _, e in problems) \
+            else ModuleLoadError
+        raise cls(f"cannot pack: {len(problems)} module(s) are not cached or not usable. Fix: run "
+                  f"`zoo cache prefetch {' '.join(bad)}` first (on a connected machine)\n{detail}")
+    if not modules:
+        raise ZooError(f"nothing to pack: backbone(s) {', '.join(s.name for s in specs)} use no TF Hub module "
+                       "(local handles are not packed)")
+    manifest = {"format": BUNDLE_FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "modules": modules}
+    cache = hub_cache_dir()
+    to.parent.mkdir(parents=True, exist_ok=True)
+    tmp = to.with_name(f".{to.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with tarfile.open(tmp, _tar_mode(to, write=True)) as tar:
+            data = (json.dumps(manifest, indent=1) + "\n").encode("utf8")
+            info = _tarinfo_reset(tarfile.TarInfo(MANIFEST))
+            info.size, info.mtime = len(data), int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+            for m in modules:
+                mdir = cache / m["dir"]
+                for dirpath, dirnames, files in os.walk(mdir):
+                    dirnames.sort()
+                    base = Path(dirpath)
+                    for item in [*sorted(dirnames), *sorted(files)]:
+                        full = base / item
+                        if full.is_symlink():
+                            raise ZooError(f"cannot pack {full}: modules must not contain symbolic links")
+                    tar.add(base, arcname=base.relative_to(cache).as_posix(), recursive=False, filter=_tarinfo_reset)
+                    for item in sorted(files):
+                        full = base / item
+                        tar.add(full, arcname=full.relative_to(cache).as_posix(), filter=_tarinfo_reset)
+                for extra in (hub.descriptor_path(mdir), hub.sidecar_path(mdir)):
+                    if extra.is_file():
+                        tar.add(extra, arcname=extra.name, filter=_tarinfo_reset)
+        os.replace(tmp, to)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return to
+
+
+def _manifest_modules(staging: Path, bundle: Path) -> list[dict[str, Any]]:
+    from zoo.spec import check_handle
+
+    try:
+        manifest = json.loads((staging / MANIFEST).read_text(encoding="utf8"))
+    except FileNotFoundError:
+        raise ZooError(f"{bundle} is not a zoo bundle: it has no {MANIFEST} (make bundles with `zoo cache pack`)") \
+            from None
+    except ValueError as exc:
+        raise ZooError(f"{bundle}: {MANIFEST} is not valid JSON ({exc})") from None
+    modules = manifest.get("modules") if isinstance(manifest, dict) else None
+    if manifest.get("format") != BUNDLE_FORMAT or not isinstance(modules, list):
+        raise ZooError(f"{bundle}: {MANIFEST} is not a {BUNDLE_FORMAT} manifest")
+    for m in modules:
+        if not isinstance(m, dict) or not all(isinstance(m.get(k), str) for k in ("handle", "dir", "tree_sha256")):
+            raise ZooError(f"{bundle}: malformed module entry in {MANIFEST}: {m!r}")
+        check_handle(m["handle"])
+        if not hub.is_remote(m["handle"]) or m["dir"] != _sha1(m["handle"]):
+            raise IntegrityError(f"{bundle}: module {m['handle']!r} is stored under {m['dir']!r}, not under "
+                                 f"sha1(handle) = {_sha1(m['handle'])}; the bundle was tampered with")
+    return modules
+
+
+def unpack(bundle: str | Path, *, max_bytes: int | None = None, max_members: int | None = None) -> list[str]:
+    """Install the modules of a bundle made by `pack` into the TF Hub cache; return their handles.
+
+    The bundle is extracted into a temp directory inside the cache with every member
+    checked (`UnsafeArchiveError` for absolute paths, ``..``, links, devices, or more
+    than ``max_bytes``/``max_members``, see `zoo.hub.safe_extract`), then each module's
+    tree digest is compared with the manifest (`IntegrityError`, nothing installed)
+    before the directories are moved into place under TF Hub's lock. Afterwards
+    ``resolve(handle)`` works offline.
+    """
+    bundle = Path(bundle).expanduser()
+    if not bundle.is_file():
+        raise ZooError(f"bundle {bundle} does not exist")
+    cache = hub_cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    staging = cache / f".zoo-unpack-{uuid.uuid4().hex}"
+    staging.mkdir()
+    try:
+        try:
+            with open(bundle, "rb") as f:
+                hub.safe_extract(f, staging, max_bytes=max_bytes, max_members=max_members, what=f"bundle {bundle}")
+        except tarfile.TarError as exc:
+            raise ZooError(f"{bundle} is not a valid tar bundle: {exc}") from None
+        modules = _manifest_modules(staging, bundle)
+        for m in modules:
+            src = staging / m["dir"]
+            problem = hub.check_module_dir(src)
+            if problem:
+                raise IntegrityError(f"{bundle}: module {m['handle']!r} is incomplete in the bundle ({problem}); "
+                                     "nothing was installed")
+            tree = hub.tree_sha256(src)
+            if tree != m["tree_sha256"]:
+                raise IntegrityError(
+                    f"{bundle}: module {m['handle']!r} does not match the manifest (tree sha256 expected "
+                    f"{m['tree_sha256']}, actual {tree}); nothing was installed")
+            record = hub.read_sidecar(staging / m["dir"])
+            if hub.sidecar_path(staging / m["dir"]).exists() and (
+                    record is None or record.get("tree_sha256") != tree or record.get("handle") != m["handle"]):
+                raise IntegrityError(f"{bundle}: zoo record of module {m['handle']!r} does not match its files; "
+                                     "nothing was installed")
+        installed = []
+        for m in modules:
+            src, mdir = staging / m["dir"], cache / m["dir"]
+            with hub.cache_lock(mdir):
+                keep = hub.check_module_dir(mdir) is None and hub.tree_sha256(mdir) == m["tree_sha256"]
+                if not keep:
+                    if mdir.exists():
+                        hub._discard_dir(mdir)
+                    os.rename(src, mdir)
+                side = hub.sidecar_path(staging / m["dir"])
+                if side.exists():
+                    os.replace(side, hub.sidecar_path(mdir))
+                elif not keep:
+                    with contextlib.suppress(FileNotFoundError):
+                        hub.sidecar_path(mdir).unlink()
+                desc = hub.descriptor_path(staging / m["dir"])
+                if desc.is_file():
+                    os.replace(desc, hub.descriptor_path(mdir))
+                elif not hub.descriptor_path(mdir).exists():
+                    hub.write_descriptor(m["handle"], mdir)
+            installed.append(m["handle"])
+        return installed
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
