@@ -3,12 +3,9 @@
 Every function returns data; the ``format_*`` helpers turn it into text for the CLI.
 Nothing here imports TensorFlow until a module has to be downloaded or loaded.
 
-A bundle (``zoo cache pack``) is a tar (``.tar.gz``/``.tgz``/``.tar.xz``/``.tar.bz2`` by
-suffix) holding ``zoo-bundle.json`` and, per module, the cache directory
-``<sha1(handle)>/`` with its ``.descriptor.txt`` and zoo ``.zoo.json`` record. The
-manifest lists handle, directory and tree digest of each module; ``unpack`` checks
-every member and digest before it installs anything, so air-gapped machines can
-share one verified download.
+Bundles (``zoo cache pack`` / ``unpack``: one verified download shared with
+air-gapped machines) live in `zoo.bundles`; `pack`, `unpack`, `MANIFEST` and
+`BUNDLE_FORMAT` are re-exported here.
 
 Example:
     >>> import os, tempfile; os.environ["TFHUB_CACHE_DIR"] = tempfile.mkdtemp()
@@ -22,35 +19,29 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import io
-import json
 import os
-import re
 import shutil
-import tarfile
-import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from zoo import hub
-from zoo.errors import IntegrityError, ModuleLoadError, ModuleNotCachedError, ZooError
+from zoo.archives import _TAR_MODES, _tar_mode, _tarinfo_reset  # noqa: F401 - re-exported
+from zoo.bundles import BUNDLE_FORMAT, MANIFEST, _manifest_modules, pack, unpack  # noqa: F401 - re-exported
+from zoo.errors import IntegrityError, ModuleLoadError, ModuleNotCachedError, ZooError  # noqa: F401
+from zoo.hubcache import (
+    _SHA1_RE, _sha1, _specs, descriptor_path, is_remote, lock_path, module_dir, spec_handles,
+)
+from zoo.integrity import read_sidecar
+from zoo.locks import _discard_dir, _lock_owner, cache_lock, clear_stale_lock
 from zoo.paths import hub_cache_dir
+from zoo.savedmodel import check_module_dir
 
 __all__ = [
     "CacheEntry", "VerifyResult", "ls", "prefetch", "verify", "clear", "clear_all", "pack", "unpack",
     "format_ls", "format_verify", "format_size", "MANIFEST", "BUNDLE_FORMAT",
 ]
-
-MANIFEST = "zoo-bundle.json"
-BUNDLE_FORMAT = "zoo-bundle/1"
-_SHA1_RE = re.compile(r"^[0-9a-f]{40}$")
-_TAR_MODES = ((".tar.gz", "gz"), (".tgz", "gz"), (".tar.xz", "xz"), (".txz", "xz"), (".tar.bz2", "bz2"))
-
-
 @dataclass
 class CacheEntry:
     """One module directory in the TF Hub cache.
@@ -133,10 +124,6 @@ def _dir_size(path: Path) -> int:
     return total
 
 
-def _sha1(handle: str) -> str:
-    return hashlib.sha1(handle.encode("utf8")).hexdigest()
-
-
 @dataclass
 class _Use:
     name: str
@@ -151,8 +138,8 @@ def _registry_uses() -> dict[str, list[_Use]]:
 
     out: dict[str, list[_Use]] = {}
     for spec in list_backbones():
-        for h in hub.spec_handles(spec):
-            if hub.is_remote(h):
+        for h in spec_handles(spec):
+            if is_remote(h):
                 main = h == spec.handle
                 out.setdefault(_sha1(h), []).append(_Use(
                     spec.name, h, spec.sha256 if main else None, spec.text_ops or not main))
@@ -160,11 +147,11 @@ def _registry_uses() -> dict[str, list[_Use]]:
 
 
 def _recorded_handle(mdir: Path) -> str | None:
-    record = hub.read_sidecar(mdir)
+    record = read_sidecar(mdir)
     if record and isinstance(record.get("handle"), str) and _sha1(record["handle"]) == mdir.name:
         return record["handle"]
     try:
-        first = hub.descriptor_path(mdir).read_text(encoding="utf8", errors="replace").splitlines()[0]
+        first = descriptor_path(mdir).read_text(encoding="utf8", errors="replace").splitlines()[0]
     except (OSError, IndexError):
         return None
     if not first.startswith("Module: "):
@@ -173,17 +160,16 @@ def _recorded_handle(mdir: Path) -> str | None:
     return handle if handle and _sha1(handle) == mdir.name else None
 
 
-def _specs(names: str | Iterable[str]) -> list[Any]:
-    from zoo.registry import get
-
-    if isinstance(names, str):
-        names = [names]
-    return [get(n) for n in names]
-
-
 # ---- ls ------------------------------------------------------------------------------------
 def ls() -> list[CacheEntry]:
-    """Every module directory in the TF Hub cache, sorted by name then path."""
+    """Every module directory in the TF Hub cache, sorted by name then path.
+
+    Example:
+        >>> import tempfile; os.environ["TFHUB_CACHE_DIR"] = tempfile.mkdtemp()
+        >>> ls()
+        []
+        >>> del os.environ["TFHUB_CACHE_DIR"]
+    """
     cache = hub_cache_dir()
     if not cache.is_dir():
         return []
@@ -195,7 +181,7 @@ def ls() -> list[CacheEntry]:
             continue
         known = uses.get(item, [])
         handle = _recorded_handle(path) or (known[0].handle if known else None)
-        problem = hub.check_module_dir(path) or ""
+        problem = check_module_dir(path) or ""
         entries.append(CacheEntry(
             path=path, handle=handle, names=sorted({u.name for u in known}), size=_dir_size(path),
             status="incomplete" if problem else "ok", problem=problem,
@@ -237,6 +223,10 @@ def prefetch(names: str | Iterable[str], *, progress: Callable[[str], Any] | Non
     ``progress`` gets one message per module ("downloading NAME: HANDLE (k/n)").
     Failures do not stop the others; they are raised at the end as one `ZooError`
     listing each failed backbone (``err.failures`` maps name to the error).
+
+    Example:
+        >>> prefetch([])
+        {}
     """
     from zoo.registry import get
 
@@ -250,15 +240,15 @@ def prefetch(names: str | Iterable[str], *, progress: Callable[[str], Any] | Non
         except ZooError as exc:
             failures[name] = exc
             continue
-        for h in hub.spec_handles(spec):
-            if not hub.is_remote(h) and spec.builder and h == spec.handle:
+        for h in spec_handles(spec):
+            if not is_remote(h) and spec.builder and h == spec.handle:
                 continue  # built locally on first use, nothing to download
-            plan.append((name, h, spec.sha256 if h == spec.handle else None, hub.is_remote(h)))
+            plan.append((name, h, spec.sha256 if h == spec.handle else None, is_remote(h)))
     done: dict[str, list[str]] = {}
     for k, (name, h, pin, remote) in enumerate(plan, 1):
         if name in failures:
             continue
-        cached = remote and hub.check_module_dir(hub.module_dir(h)) is None
+        cached = remote and check_module_dir(module_dir(h)) is None
         say(f"{'checking cached' if cached or not remote else 'downloading'} {name}: {h} ({k}/{len(plan)})")
         try:
             done.setdefault(name, []).append(hub.resolve(h, sha256=pin))
@@ -300,6 +290,12 @@ def verify(names: str | Iterable[str] | None = None, *, load: bool = True) -> li
     ``names``: backbones to check (a module they need that is not cached fails);
     None: every module in the cache. Failures are reported, never used silently:
     the CLI exits non-zero if any result is not ``ok``.
+
+    Example:
+        >>> import tempfile; os.environ["TFHUB_CACHE_DIR"] = tempfile.mkdtemp()
+        >>> [r.reason.split(";")[0] for r in verify("mobilenet_v2")]  # doctest: +ELLIPSIS
+        ['not cached (.../...)']
+        >>> del os.environ["TFHUB_CACHE_DIR"]
     """
     results: list[VerifyResult] = []
     if names is None:
@@ -311,10 +307,10 @@ def verify(names: str | Iterable[str] | None = None, *, load: bool = True) -> li
             results.append(_check_one(entry.name, entry.handle, entry.path, pin, text_ops, load))
         return results
     for spec in _specs(names):
-        for h in hub.spec_handles(spec):
+        for h in spec_handles(spec):
             main = h == spec.handle
-            path = hub.module_dir(h)
-            if hub.is_remote(h) and not path.is_dir():
+            path = module_dir(h)
+            if is_remote(h) and not path.is_dir():
                 results.append(VerifyResult(spec.name, h, path, False,
                                             f"not cached ({path}); run `zoo cache prefetch {spec.name}`"))
                 continue
@@ -343,17 +339,17 @@ def format_verify(results: list[VerifyResult]) -> str:
 # ---- clear ---------------------------------------------------------------------------------
 def _clear_module(mdir: Path) -> list[Path]:
     """Remove a module directory and its descriptor / record / stale lock and temp files."""
-    hub.clear_stale_lock(mdir)
-    owner = hub._lock_owner(hub.lock_path(mdir))
+    clear_stale_lock(mdir)
+    owner = _lock_owner(lock_path(mdir))
     if owner is not None:
         raise ZooError(f"{mdir} is being downloaded by {owner[3].strip()!r} right now; retry `zoo cache clear` "
                        "when it has finished")
     removed: list[Path] = []
-    with hub.cache_lock(mdir):
+    with cache_lock(mdir):
         if mdir.exists():
-            hub._discard_dir(mdir)
+            _discard_dir(mdir)
             removed.append(mdir)
-        lock_name = hub.lock_path(mdir).name
+        lock_name = lock_path(mdir).name
         for item in sorted(mdir.parent.glob(mdir.name + ".*")):
             if item.name == lock_name or item.name.endswith(".tmp-write"):
                 continue
@@ -371,14 +367,20 @@ def clear(name: str) -> list[Path]:
 
     Local handles are never touched. A module another process is downloading right
     now raises `ZooError` (after the others are removed).
+
+    Example:
+        >>> import tempfile; os.environ["TFHUB_CACHE_DIR"] = tempfile.mkdtemp()
+        >>> clear("mobilenet_v2")
+        []
+        >>> del os.environ["TFHUB_CACHE_DIR"]
     """
     (spec,) = _specs(name)
     removed: list[Path] = []
     busy: list[str] = []
-    for h in hub.spec_handles(spec):
-        if hub.is_remote(h):
+    for h in spec_handles(spec):
+        if is_remote(h):
             try:
-                removed += _clear_module(hub.module_dir(h))
+                removed += _clear_module(module_dir(h))
             except ZooError as exc:
                 busy.append(str(exc))
     if busy:
@@ -387,7 +389,14 @@ def clear(name: str) -> list[Path]:
 
 
 def clear_all() -> list[Path]:
-    """Remove every TF Hub module (``<sha1>`` directories and their files) from the cache."""
+    """Remove every TF Hub module (``<sha1>`` directories and their files) from the cache.
+
+    Example:
+        >>> import tempfile; os.environ["TFHUB_CACHE_DIR"] = tempfile.mkdtemp()
+        >>> clear_all()
+        []
+        >>> del os.environ["TFHUB_CACHE_DIR"]
+    """
     cache = hub_cache_dir()
     if not cache.is_dir():
         return []
@@ -401,181 +410,3 @@ def clear_all() -> list[Path]:
     if busy:
         raise ZooError("; ".join(busy))
     return removed
-
-
-# ---- pack / unpack -------------------------------------------------------------------------
-def _tar_mode(path: Path, write: bool) -> str:
-    for suffix, comp in _TAR_MODES:
-        if path.name.endswith(suffix):
-            return f"{'w' if write else 'r'}:{comp}"
-    return "w" if write else "r:*"
-
-
-def _tarinfo_reset(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    info.mode = 0o755 if info.isdir() else 0o644
-    return info
-
-
-def pack(names: str | Iterable[str], to: str | Path) -> Path:
-    """Write the cached modules of the named backbones to the bundle ``to``; return its path.
-
-    Every module must be cached, complete and (if pinned) verified; otherwise
-    `ModuleNotCachedError` / `ModuleLoadError` names them and the fix
-    (``zoo cache prefetch NAMES`` first).
-    """
-    to = Path(to).expanduser()
-    specs = _specs(names)
-    modules: list[dict[str, Any]] = []
-    seen: dict[str, dict[str, Any]] = {}
-    problems: list[tuple[str, str, ZooError]] = []
-    for spec in specs:
-        for h in hub.spec_handles(spec):
-            if not hub.is_remote(h):
-                continue
-            if h in seen:
-                seen[h]["names"].append(spec.name)
-                continue
-            pin = spec.sha256 if h == spec.handle else None
-            try:
-                path = Path(hub.resolve(h, sha256=pin, offline=True))
-            except ZooError as exc:
-                problems.append((spec.name, h, exc))
-                continue
-            record = hub.read_sidecar(path)
-            entry = {"handle": h, "dir": path.name, "tree_sha256": hub.tree_sha256(path),
-                     "archive_sha256": (record or {}).get("archive_sha256"), "names": [spec.name]}
-            seen[h] = entry
-            modules.append(entry)
-    if problems:
-        bad = sorted({n for n, _, _ in problems})
-        detail = "\n".join(f"  {n}: {h}: {e}" for n, h, e in problems)
-        cls = ModuleNotCachedError if all(isinstance(e, ModuleNotCachedError) for _, _, e in problems) \
-            else ModuleLoadError
-        raise cls(f"cannot pack: {len(problems)} module(s) are not cached or not usable. Fix: run "
-                  f"`zoo cache prefetch {' '.join(bad)}` first (on a connected machine)\n{detail}")
-    if not modules:
-        raise ZooError(f"nothing to pack: backbone(s) {', '.join(s.name for s in specs)} use no TF Hub module "
-                       "(local handles are not packed)")
-    manifest = {"format": BUNDLE_FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "modules": modules}
-    cache = hub_cache_dir()
-    to.parent.mkdir(parents=True, exist_ok=True)
-    tmp = to.with_name(f".{to.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with tarfile.open(tmp, _tar_mode(to, write=True)) as tar:
-            data = (json.dumps(manifest, indent=1) + "\n").encode("utf8")
-            info = _tarinfo_reset(tarfile.TarInfo(MANIFEST))
-            info.size, info.mtime = len(data), int(time.time())
-            tar.addfile(info, io.BytesIO(data))
-            for m in modules:
-                mdir = cache / m["dir"]
-                for dirpath, dirnames, files in os.walk(mdir):
-                    dirnames.sort()
-                    base = Path(dirpath)
-                    for item in [*sorted(dirnames), *sorted(files)]:
-                        full = base / item
-                        if full.is_symlink():
-                            raise ZooError(f"cannot pack {full}: modules must not contain symbolic links")
-                    tar.add(base, arcname=base.relative_to(cache).as_posix(), recursive=False, filter=_tarinfo_reset)
-                    for item in sorted(files):
-                        full = base / item
-                        tar.add(full, arcname=full.relative_to(cache).as_posix(), filter=_tarinfo_reset)
-                for extra in (hub.descriptor_path(mdir), hub.sidecar_path(mdir)):
-                    if extra.is_file():
-                        tar.add(extra, arcname=extra.name, filter=_tarinfo_reset)
-        os.replace(tmp, to)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return to
-
-
-def _manifest_modules(staging: Path, bundle: Path) -> list[dict[str, Any]]:
-    from zoo.spec import check_handle
-
-    try:
-        manifest = json.loads((staging / MANIFEST).read_text(encoding="utf8"))
-    except FileNotFoundError:
-        raise ZooError(f"{bundle} is not a zoo bundle: it has no {MANIFEST} (make bundles with `zoo cache pack`)") \
-            from None
-    except ValueError as exc:
-        raise ZooError(f"{bundle}: {MANIFEST} is not valid JSON ({exc})") from None
-    modules = manifest.get("modules") if isinstance(manifest, dict) else None
-    if manifest.get("format") != BUNDLE_FORMAT or not isinstance(modules, list):
-        raise ZooError(f"{bundle}: {MANIFEST} is not a {BUNDLE_FORMAT} manifest")
-    for m in modules:
-        if not isinstance(m, dict) or not all(isinstance(m.get(k), str) for k in ("handle", "dir", "tree_sha256")):
-            raise ZooError(f"{bundle}: malformed module entry in {MANIFEST}: {m!r}")
-        check_handle(m["handle"])
-        if not hub.is_remote(m["handle"]) or m["dir"] != _sha1(m["handle"]):
-            raise IntegrityError(f"{bundle}: module {m['handle']!r} is stored under {m['dir']!r}, not under "
-                                 f"sha1(handle) = {_sha1(m['handle'])}; the bundle was tampered with")
-    return modules
-
-
-def unpack(bundle: str | Path, *, max_bytes: int | None = None, max_members: int | None = None) -> list[str]:
-    """Install the modules of a bundle made by `pack` into the TF Hub cache; return their handles.
-
-    The bundle is extracted into a temp directory inside the cache with every member
-    checked (`UnsafeArchiveError` for absolute paths, ``..``, links, devices, or more
-    than ``max_bytes``/``max_members``, see `zoo.hub.safe_extract`), then each module's
-    tree digest is compared with the manifest (`IntegrityError`, nothing installed)
-    before the directories are moved into place under TF Hub's lock. Afterwards
-    ``resolve(handle)`` works offline.
-    """
-    bundle = Path(bundle).expanduser()
-    if not bundle.is_file():
-        raise ZooError(f"bundle {bundle} does not exist")
-    cache = hub_cache_dir()
-    cache.mkdir(parents=True, exist_ok=True)
-    staging = cache / f".zoo-unpack-{uuid.uuid4().hex}"
-    staging.mkdir()
-    try:
-        try:
-            with open(bundle, "rb") as f:
-                hub.safe_extract(f, staging, max_bytes=max_bytes, max_members=max_members, what=f"bundle {bundle}")
-        except tarfile.TarError as exc:
-            raise ZooError(f"{bundle} is not a valid tar bundle: {exc}") from None
-        modules = _manifest_modules(staging, bundle)
-        for m in modules:
-            src = staging / m["dir"]
-            problem = hub.check_module_dir(src)
-            if problem:
-                raise IntegrityError(f"{bundle}: module {m['handle']!r} is incomplete in the bundle ({problem}); "
-                                     "nothing was installed")
-            tree = hub.tree_sha256(src)
-            if tree != m["tree_sha256"]:
-                raise IntegrityError(
-                    f"{bundle}: module {m['handle']!r} does not match the manifest (tree sha256 expected "
-                    f"{m['tree_sha256']}, actual {tree}); nothing was installed")
-            record = hub.read_sidecar(staging / m["dir"])
-            if hub.sidecar_path(staging / m["dir"]).exists() and (
-                    record is None or record.get("tree_sha256") != tree or record.get("handle") != m["handle"]):
-                raise IntegrityError(f"{bundle}: zoo record of module {m['handle']!r} does not match its files; "
-                                     "nothing was installed")
-        installed = []
-        for m in modules:
-            src, mdir = staging / m["dir"], cache / m["dir"]
-            with hub.cache_lock(mdir):
-                keep = hub.check_module_dir(mdir) is None and hub.tree_sha256(mdir) == m["tree_sha256"]
-                if not keep:
-                    if mdir.exists():
-                        hub._discard_dir(mdir)
-                    os.rename(src, mdir)
-                side = hub.sidecar_path(staging / m["dir"])
-                if side.exists():
-                    os.replace(side, hub.sidecar_path(mdir))
-                elif not keep:
-                    with contextlib.suppress(FileNotFoundError):
-                        hub.sidecar_path(mdir).unlink()
-                desc = hub.descriptor_path(staging / m["dir"])
-                if desc.is_file():
-                    os.replace(desc, hub.descriptor_path(mdir))
-                elif not hub.descriptor_path(mdir).exists():
-                    hub.write_descriptor(m["handle"], mdir)
-            installed.append(m["handle"])
-        return installed
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
