@@ -1,0 +1,252 @@
+"""zoo.testing: tiny TF-Hub-format modules honour each registered family's contract.
+
+Parametrised over the registry, so a new registry entry is tested with no new code.
+Every module is loaded through tensorflow_hub's real resolver from a temporary
+TFHUB_CACHE_DIR with the network switched off.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import zoo
+
+tf = pytest.importorskip("tensorflow")
+hub = pytest.importorskip("tensorflow_hub")
+
+from zoo.testing import (  # noqa: E402
+    group_variable_names,
+    install_in_hub_cache,
+    make_module,
+    make_preprocessor,
+    module_cache_dir,
+    names_for_pattern,
+)
+
+SPECS = [s for s in zoo.list_backbones() if s.builder is None]
+PATTERNS = sorted({s.block_pattern for s in zoo.list_backbones() if s.block_pattern})
+# gradient checks are slow-ish: run them for the first backbone of each family only
+GRAD_CHECKED = {next(x for x in SPECS if (x.family or x.name) == fam).name for fam in {s.family or s.name for s in SPECS}}
+TEXT_OPS = {"CaseFoldUTF8", "WhitespaceTokenizeWithOffsetsV2", "NormalizeUTF8", "WordpieceTokenizeWithOffsets"}
+
+
+@pytest.fixture
+def hub_cache(tmp_path, monkeypatch):
+    """An empty TF Hub cache in TFHUB_CACHE_DIR, with any download attempt failing loudly."""
+    cache = tmp_path / "hub"
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(cache))
+    monkeypatch.delenv("TFHUB_MODEL_LOAD_FORMAT", raising=False)
+
+    def no_network(*args, **kwargs):
+        raise AssertionError(f"tensorflow_hub tried to download: {args[0]!r}")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    return cache
+
+
+def _op_names(module_dir: Path) -> set[str]:
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    sm = saved_model_pb2.SavedModel()
+    sm.ParseFromString((module_dir / "saved_model.pb").read_bytes())
+    graph = sm.meta_graphs[0].graph_def
+    ops = {n.op for n in graph.node}
+    for fn in graph.library.function:
+        ops.update(n.op for n in fn.node_def)
+    return ops
+
+
+def _install_and_load(spec, cache):
+    path = install_in_hub_cache(spec, cache)
+    assert path == module_cache_dir(spec.handle, cache)
+    assert Path(hub.resolve(spec.handle)) == path
+    return path, hub.load(spec.handle)
+
+
+def _check_blocks(spec, obj):
+    if not (spec.block_pattern and spec.blocks):
+        return
+    variables = list(obj.trainable_variables if spec.fine_tunable else obj.variables)
+    blocks = group_variable_names([v.name for v in variables], spec.block_pattern)
+    assert len(blocks) == spec.blocks, [b[0] for b in blocks]
+    try:  # zoo's own grouping, where it exists, must agree
+        from zoo.freeze import group_blocks
+    except ImportError:
+        return
+    assert [[v.name for v in b] for b in group_blocks(variables, spec.block_pattern)] == blocks
+
+
+def _check_gradients(spec, obj, inputs, pick=lambda out: out):
+    """Every trainable variable receives a gradient (so fine-tuning can train it)."""
+    if spec.name not in GRAD_CHECKED:
+        return
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.square(pick(obj(inputs))))
+    grads = tape.gradient(loss, list(obj.trainable_variables))
+    missing = [v.name for v, g in zip(obj.trainable_variables, grads) if g is None]
+    assert not missing, f"no gradient for {missing}"
+
+
+def _check_vision(spec, obj):
+    h, w, _ = spec.input_shape
+    images = tf.random.stateless_uniform([2, h, w, 3], seed=[1, 2])
+    stats = [v for v in obj.variables if re.search(r"moving_(mean|variance)", v.name)]
+    assert stats and not any(v.trainable for v in stats)
+    assert not {v.name for v in stats} & {v.name for v in obj.trainable_variables}
+    before = [v.numpy().copy() for v in stats]
+    out = obj(images)  # training=False by default
+    assert out.dtype == tf.float32 and out.shape == (2, spec.output_dim)
+    assert float(tf.reduce_max(tf.abs(out[0] - out[1]))) > 1e-4, "output does not depend on the input"
+    assert all((b == v.numpy()).all() for b, v in zip(before, stats)), "BN stats changed in inference mode"
+    obj(images, training=True)
+    assert any((b != v.numpy()).any() for b, v in zip(before, stats)), "BN stats not updated in training mode"
+    _check_gradients(spec, obj, images)
+    layer = hub.KerasLayer(obj, trainable=True)
+    assert layer(images).shape == (2, spec.output_dim)
+    assert len(layer.trainable_weights) == len(obj.trainable_variables)
+
+
+def _check_bert(spec, obj, cache):
+    import tensorflow_text  # noqa: F401  (registers the ops the preprocessor needs)
+
+    pre_dir = module_cache_dir(spec.preprocessor, cache)
+    assert Path(hub.resolve(spec.preprocessor)) == pre_dir
+    assert "CaseFoldUTF8" in _op_names(pre_dir)
+    pre = hub.load(spec.preprocessor)
+    seq = spec.seq_length or 128
+    inputs = pre(tf.constant(["A great movie!", "terrible, awful film"]))
+    assert set(inputs) == {"input_word_ids", "input_mask", "input_type_ids"}
+    for v in inputs.values():
+        assert v.dtype == tf.int32 and v.shape == (2, seq)
+    tokens = pre.tokenize(tf.constant(["good movie", "bad"]))
+    assert isinstance(tokens, tf.RaggedTensor) and tokens.shape.rank == 3
+    packed = pre.bert_pack_inputs([tokens, tokens], seq_length=128)
+    assert packed["input_word_ids"].shape == (2, 128)
+    assert int(tf.reduce_max(packed["input_type_ids"])) == 1
+    assert pre.bert_pack_inputs([tokens])["input_mask"].shape == (2, 128)
+
+    out = obj(inputs)
+    assert {"pooled_output", "sequence_output", "encoder_outputs", "default"} <= set(out)
+    assert out["pooled_output"].shape == (2, spec.output_dim) and out["pooled_output"].dtype == tf.float32
+    assert out["sequence_output"].shape == (2, seq, spec.output_dim)
+    assert len(out["encoder_outputs"]) == spec.blocks - 2
+    assert float(tf.reduce_max(tf.abs(out["pooled_output"][0] - out["pooled_output"][1]))) > 1e-4
+    obj(inputs, training=True)
+    _check_gradients(spec, obj, inputs, lambda out: out["pooled_output"])
+    layer = hub.KerasLayer(spec.handle, trainable=True, output_key=spec.output_key or "pooled_output")
+    assert layer(inputs).shape == (2, spec.output_dim)
+
+
+def _check_sentence(spec, obj, path):
+    if spec.text_ops:
+        import tensorflow_text  # noqa: F401
+    assert bool(_op_names(path) & TEXT_OPS) == spec.text_ops
+    out = obj(tf.constant(["a good movie", "An awful FILM", ""]))
+    assert isinstance(out, tf.Tensor) and out.dtype == tf.float32 and out.shape == (3, spec.output_dim)
+    assert float(tf.reduce_max(tf.abs(out[0] - out[1]))) > 1e-4
+    _check_gradients(spec, obj, tf.constant(["a good movie"]))
+    assert hub.KerasLayer(spec.handle, trainable=spec.fine_tunable)(tf.constant(["x"])).shape == (1, spec.output_dim)
+
+
+def _check_audio(spec, obj):
+    sr = spec.sample_rate
+    t = int(1.5 * sr)  # N = 1 + ceil((T - 0.96 s) / 0.48 s) = 3
+    noise = tf.random.stateless_normal([t], seed=[3, 4]) * 0.1
+    tone = tf.sin(tf.range(t, dtype=tf.float32) * 0.3)
+    if not spec.fine_tunable:
+        assert len(obj.trainable_variables) == 0
+    if spec.family == "yamnet":
+        scores, emb, log_mel = obj(noise)
+        assert scores.shape == (3, 521) and emb.shape == (3, spec.output_dim) and log_mel.shape[1] == 64
+        assert emb.dtype == tf.float32
+        assert obj(tf.zeros([100]))[1].shape == (1, spec.output_dim)  # short clips are padded
+        other = obj(tone)[1]
+        with open(obj.class_map_path().numpy().decode(), newline="") as f:
+            rows = list(csv.reader(f))
+        assert rows[0] == ["index", "mid", "display_name"] and len(rows) == 1 + 521
+    else:
+        emb = obj(noise)
+        assert emb.shape == (3, spec.output_dim) and emb.dtype == tf.float32
+        other = obj(tone)
+    assert float(tf.reduce_max(tf.abs(emb - other))) > 1e-4, "embeddings do not depend on the signal"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+def test_module_contract_through_hub_resolver(spec, hub_cache):
+    path, obj = _install_and_load(spec, hub_cache)
+    assert Path(f"{path}.descriptor.txt").read_text().startswith(f"Module: {spec.handle}\n")
+    assert isinstance(list(obj.regularization_losses), list)
+    _check_blocks(spec, obj)
+    if spec.modality == "vision":
+        _check_vision(spec, obj)
+    elif spec.modality == "audio":
+        _check_audio(spec, obj)
+    elif spec.preprocessor:
+        _check_bert(spec, obj, hub_cache)
+    else:
+        _check_sentence(spec, obj, path)
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+@pytest.mark.parametrize("n", [1, 7, 40])
+def test_names_for_pattern_match_and_group(pattern, n):
+    names = names_for_pattern(pattern, n)
+    assert len({re.search(pattern, nm + "kernel:0").group(1) for nm in names}) == n
+    variables = ["stem/kernel"] + [nm + leaf for nm in names for leaf in ("kernel", "bias")] + ["head/kernel"]
+    assert len(group_variable_names(variables, pattern)) == n + 2
+
+
+def test_group_variable_names_convention():
+    names = ["emb", "layer_10/w", "layer_2/w", "mid", "layer_2/b", "pool/k", "pool/b"]
+    assert group_variable_names(names, r"layer_(\d+)/") == [
+        ["emb"], ["layer_2/w", "layer_2/b"], ["layer_10/w"], ["mid", "pool/k", "pool/b"]]
+    assert group_variable_names(["a/x", "b/y", "a/z"], r"layer_(\d+)/") == [["a/x", "a/z"], ["b/y"]]
+    assert group_variable_names(["x/c_b", "x/c_a"], r"c_([a-z])") == [["x/c_b"], ["x/c_a"]]
+    assert names_for_pattern(r"InceptionV3/(Mixed_\d+[a-z])/", 2) == ["InceptionV3/Mixed_1a/", "InceptionV3/Mixed_1b/"]
+
+
+def test_module_cache_dir_is_sha1_of_handle(tmp_path):
+    handle = "https://tfhub.dev/google/yamnet/1"
+    assert module_cache_dir(handle, tmp_path) == tmp_path / hashlib.sha1(handle.encode()).hexdigest()
+    assert module_cache_dir(str(tmp_path / "m"), "/unused") == tmp_path / "m"
+    with pytest.raises(zoo.ConfigurationError):
+        module_cache_dir("gs://bucket/module_dir", tmp_path)
+
+
+def test_local_handle_is_built_in_place_and_builds_are_cached(tmp_path, hub_cache):
+    from zoo.testing import modules
+
+    spec = zoo.get("nnlm_en_50")
+    local = spec.replace(handle=str(tmp_path / "local" / "nnlm"))
+    install_in_hub_cache(spec, hub_cache)
+    n_built = len(modules._BUILT)
+    assert install_in_hub_cache(local, hub_cache) == Path(local.handle)
+    assert hub.resolve(local.handle) == local.handle
+    assert hub.load(local.handle)(tf.constant(["hi"])).shape == (1, 50)
+    make_module(spec, tmp_path / "copy")
+    assert len(modules._BUILT) == n_built, "same spec was built twice"
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "data.txt").write_text("user data")
+    with pytest.raises(FileExistsError):
+        make_module(spec, tmp_path / "busy")
+
+
+def test_starters_and_preprocessor_direct(tmp_path):
+    starter = next((s for s in zoo.list_backbones() if s.builder), None)
+    if starter is not None:
+        with pytest.raises(zoo.ConfigurationError):
+            make_module(starter, tmp_path / "s")
+    bert = next((s for s in SPECS if s.preprocessor), None)
+    if bert is None:
+        pytest.skip("no text backbone with a preprocessor registered")
+    import tensorflow_text  # noqa: F401
+
+    pre = tf.saved_model.load(str(make_preprocessor(bert, tmp_path / "pre")))
+    ids = pre(tf.constant(["good"]))["input_word_ids"].numpy()[0]
+    assert ids[0] == 2 and ids[2] == 3 and ids[1] != 1  # [CLS] good [SEP], "good" is in the vocab
