@@ -1,0 +1,423 @@
+"""Implementations of the heavy ``zoo`` commands (train, evaluate, predict, export, cache, demo).
+
+Each ``cmd_<name>(args)`` takes the ``argparse.Namespace`` built by `zoo.cli_heavy` and
+returns the exit status; errors are raised as `zoo.ZooError` (the CLI prints one line
+and exits 2). Arguments are checked before TensorFlow is imported wherever possible.
+
+Example:
+    >>> from zoo.cli import main
+    >>> main(["predict", "runs/reviews", "a sunny warm day", "--top-k", "1"])  # doctest: +SKIP
+    runs/reviews: text model, labels: rainy, sunny
+    a sunny warm day  ->  sunny 0.982
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from zoo.errors import ConfigurationError, DataError, ZooError
+from zoo.quiet import quiet_tensorflow
+
+__all__ = ["cmd_train", "cmd_evaluate", "cmd_predict", "cmd_export", "cmd_cache", "cmd_demo", "quiet_tensorflow"]
+
+_TRAIN_FIELDS = {  # argparse dest -> RunConfig field
+    "task": "task", "data": "data", "val_split": "val_split", "epochs": "epochs", "batch_size": "batch_size",
+    "freeze": "freeze", "schedule": "schedule", "learning_rate": "learning_rate",
+    "csv_text_column": "csv_text_column", "csv_image_column": "csv_image_column",
+    "csv_audio_column": "csv_audio_column", "csv_label_column": "csv_label_column", "seed": "seed",
+}
+
+
+# --------------------------------------------------------------------------- train
+
+
+def _train_config(args: argparse.Namespace) -> tuple[Any, str]:
+    from zoo.runs import RunConfig, RunDir
+
+    given = {field: getattr(args, dest) for dest, field in _TRAIN_FIELDS.items() if getattr(args, dest, None) is not None}
+    if args.resume:
+        if args.force:
+            raise ConfigurationError("--resume continues a run and --force starts it over: give only one")
+        out = args.out or (f"runs/{args.name}" if args.name else None)
+        if out is None:
+            raise ConfigurationError("--resume needs the run folder: zoo train --resume --out DIR")
+        run = RunDir(out)
+        if not run.exists():
+            raise ConfigurationError(f"nothing to resume in '{out}' (no run.json); start the run without --resume")
+        cfg = run.read_config()
+        if args.name and args.name != cfg.backbone:
+            raise ConfigurationError(f"'{out}' is a run of {cfg.backbone!r}, not {args.name!r}; drop NAME with --resume")
+        if given.get("data"):
+            given["data"] = str(Path(given["data"]).expanduser().resolve())
+        ignored = sorted(f"--{k.replace('_', '-')}" for k, v in given.items() if getattr(cfg, k) != v)
+        if ignored:
+            warnings.warn(f"--resume uses the arguments stored in {out}/run.json; ignored: {', '.join(ignored)}",
+                          UserWarning, stacklevel=2)
+        return cfg, out
+    if not args.name:
+        raise ConfigurationError("give a backbone NAME (see `zoo list`), e.g. zoo train starter_cnn --data ./shapes; "
+                                 "or continue a run with --resume --out DIR")
+    if not args.data:
+        raise ConfigurationError("--data is required: a folder with one sub-folder per class, or a .csv file")
+    if args.schedule and args.epochs is not None:
+        raise ConfigurationError("give --epochs or --schedule, not both (the schedule's stages set the epochs)")
+    cfg = RunConfig(backbone=args.name, data=str(Path(args.data).expanduser().resolve()))
+    for k, v in given.items():
+        if k != "data":
+            setattr(cfg, k, v)
+    if cfg.schedule:
+        cfg.epochs = None
+    return cfg, args.out or f"runs/{args.name}"
+
+
+def _check_folder(path: Path) -> None:
+    """Cheap checks of a data folder before TensorFlow is loaded (zoo.data does the full ones)."""
+    if not path.is_dir():
+        return
+    classes = [p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    if len(classes) < 2:
+        found = f"only the class folder {classes[0].name!r}" if classes else "no class sub-folders"
+        raise DataError(f"data folder '{path}' has {found}; it needs one sub-folder per class (at least 2), "
+                        "e.g. data/cats/1.jpg and data/dogs/1.jpg")
+    if not any(f for c in classes for _, _, files in os.walk(c) for f in files if not f.startswith(".")):
+        raise DataError(f"the class folders of '{path}' ({', '.join(sorted(c.name for c in classes)[:5])}) are empty; "
+                        "put the examples of each class in its folder")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``zoo train``: see ``zoo train --help``.
+
+    Example:
+        >>> main(["train", "starter_text", "--data", "reviews", "--epochs", "3", "--out", "runs/r"])  # doctest: +SKIP
+        0
+    """
+    from zoo.trainer import check_config
+
+    cfg, out = _train_config(args)
+    check_config(cfg)
+    _check_folder(Path(cfg.data))
+    quiet_tensorflow()
+    from zoo.trainer import train_run
+    verbose = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
+    try:
+        result = train_run(cfg, out, resume=args.resume, force=args.force, verbose=verbose)
+    except KeyboardInterrupt:
+        print(f"zoo: training stopped; every finished epoch is checkpointed: continue with "
+              f"zoo train --resume --out {out}", file=sys.stderr)
+        raise
+    if result is None:
+        print(f"run '{out}' has already finished all {cfg.total_epochs} epochs; nothing to do "
+              "(use --force to train it again)")
+        return 0
+    m = result.metrics
+    note = "" if m["pretrained"] else f" ({cfg.backbone} is NOT pretrained)"
+    acc = m.get("accuracy")
+    acc_text = f"{m['accuracy_split']} accuracy {acc:.4f}" if acc is not None else "no accuracy"
+    print(f"trained {cfg.backbone} for {m['epochs']} epochs{note}: {acc_text}; "
+          f"{m['data']['n_train']} train / {m['data']['n_val']} val examples, {m['data']['n_skipped']} skipped")
+    run = result.run
+    print(f"run folder {run.path}: model/ (SavedModel), labels.txt, metrics.json, training_curve.png, checkpoints/")
+    return 0
+
+
+# --------------------------------------------------------------------------- evaluate / predict
+
+
+def _open_run(path: str) -> tuple[Path, dict, dict]:
+    """(model dir, export metadata, run.json info or {}) for a run folder or an exported SavedModel."""
+    from zoo.export import read_export_meta
+    from zoo.runs import RunDir
+
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise ConfigurationError(f"'{path}' does not exist; pass the --out folder of a `zoo train` run")
+    run = RunDir(p)
+    if run.exists():
+        info = run.info()
+        return run.model_dir, read_export_meta(run.model_dir), info
+    if (p / "saved_model.pb").exists():
+        return p, read_export_meta(p), {}
+    raise ConfigurationError(f"'{path}' is not a zoo run folder (no run.json) or an exported model")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``zoo evaluate DIR --data PATH``: accuracy, per-class table, confusion matrix PNG.
+
+    Example:
+        >>> main(["evaluate", "runs/r", "--data", "reviews_test"])         # doctest: +SKIP
+        0
+    """
+    from zoo.runs import RunDir, atomic_write_json
+
+    model_dir, meta, info = _open_run(args.run)
+    data_path = Path(args.data).expanduser()
+    if not data_path.exists():
+        raise DataError(f"--data '{args.data}' does not exist; pass a class folder or a .csv file")
+    _check_folder(data_path)
+    quiet_tensorflow()
+    report = evaluate_export(model_dir, meta, info, data_path)
+    from zoo.reports import format_report, plot_confusion_matrix
+
+    out = Path(args.out).expanduser() if args.out else (
+        RunDir(args.run).confusion_path if info else model_dir / "confusion_matrix.png")
+    plot_confusion_matrix(report["confusion_matrix"], report["class_names"], out,
+                          title=f"{meta['backbone']} on {data_path.name}")
+    report["confusion_matrix_png"] = str(out)
+    if info:
+        atomic_write_json(RunDir(args.run).path / "evaluation.json", report)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{args.run}: {meta['backbone']} ({meta['modality']}) on {args.data}")
+    if report.get("n_skipped"):
+        print(f"skipped {report['n_skipped']} unusable file(s) (listed with --json)")
+    print(format_report(report))
+    print(f"confusion matrix: {out}")
+    return 0
+
+
+def evaluate_export(model_dir: Path, meta: dict, info: dict, data_path: Path, *, loaded: Any = None) -> dict:
+    """Run an exported model over labelled data (read like the run's training data); return a classification report.
+
+    Example:
+        >>> evaluate_export(Path("runs/r/model"), meta, info, Path("test"))["accuracy"]  # doctest: +SKIP
+        0.97
+    """
+    import numpy as np
+
+    from zoo.export import load_model
+    from zoo.reports import classification_report
+    from zoo.runs import RunConfig
+    from zoo.trainer import load_data
+    cfg = RunConfig.from_dict(info["config"]) if info.get("config") else RunConfig(backbone=meta["backbone"], data="")
+    like = SimpleNamespace(modality=meta["modality"], input_shape=tuple(meta["input_shape"]) if meta.get("input_shape")
+                           else None, sample_rate=meta.get("sample_rate"))
+    data = load_data(cfg, like, path=data_path, val_split=None, shuffle=False)
+    names = list(meta["class_names"])
+    unknown = [c for c in data.class_names if c not in names]
+    if unknown:
+        raise DataError(f"classes {unknown} of '{data_path}' are not classes of the model ({', '.join(names)}); "
+                        "evaluate on data with the model's classes")
+    remap = np.asarray([names.index(c) for c in data.class_names])
+    loaded = loaded if loaded is not None else load_model(model_dir)
+    fn = loaded.signatures["serving_pixels" if meta["modality"] == "vision" else "serving_default"]
+    key = {"vision": "pixels", "text": "text", "audio": "waveforms"}[meta["modality"]]
+    ys, scores = [], []
+    for x, y in data.train:
+        scores.append(fn(**{key: x})["scores"].numpy())
+        ys.append(remap[y.numpy()])
+    report = classification_report(np.concatenate(ys), np.concatenate(scores), names)
+    report["n_skipped"] = data.summary.n_skipped
+    report["skipped"] = [{"path": s.path, "reason": s.reason} for s in data.summary.skipped]
+    report["data"] = str(data_path)
+    return report
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """``zoo predict DIR FILE_OR_TEXT...``: top-k labels with scores from the exported model.
+
+    Example:
+        >>> main(["predict", "runs/r", "sunny and warm", "--json"])        # doctest: +SKIP
+        0
+    """
+    model_dir, meta, info = _open_run(args.run)
+    modality = info.get("modality") or meta["modality"]
+    from zoo.export import read_inputs
+
+    if modality == "text":
+        inputs = list(args.inputs)
+    else:
+        missing = [i for i in args.inputs if not Path(i).expanduser().is_file()]
+        if missing:
+            raise DataError(f"{modality} model: file '{missing[0]}' does not exist (pass "
+                            f"{'image' if modality == 'vision' else '.wav'} files)")
+        quiet_tensorflow()
+        inputs = read_inputs(modality, args.inputs, sample_rate=int(meta.get("sample_rate") or 16000))
+    quiet_tensorflow()
+    from zoo.export import load_model, predict_scores
+    scores = predict_scores(load_model(model_dir), modality, inputs)
+    names = list(meta["class_names"])
+    k = min(args.top_k, len(names))
+    results = []
+    for item, row in zip(args.inputs, scores):
+        order = row.argsort()[::-1][:k]
+        results.append({"input": item, "predictions": [{"label": names[i], "score": float(row[i])} for i in order]})
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    note = "" if meta.get("pretrained", True) else f" (backbone {meta['backbone']} is NOT pretrained)"
+    print(f"{args.run}: {modality} model, labels: {', '.join(names)}{note}")
+    width = min(max(len(r["input"]) for r in results), 50)
+    for r in results:
+        preds = "  ".join(f"{p['label']} {p['score']:.3f}" for p in r["predictions"])
+        text = r["input"] if len(r["input"]) <= 50 else r["input"][:47] + "..."
+        print(f"{text.ljust(width)}  ->  {preds}")
+    return 0
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _representative(info: dict, meta: dict, limit: int = 100) -> Any:
+    """A representative-dataset callable from the run's training data, or None if it is gone."""
+    from zoo.runs import RunConfig
+
+    if not info.get("config"):
+        return None
+    cfg = RunConfig.from_dict(info["config"])
+    if not cfg.data or not Path(cfg.data).exists():
+        return None
+
+    def gen() -> Any:
+        import numpy as np
+
+        from zoo.trainer import load_data
+
+        like = SimpleNamespace(modality=meta["modality"], sample_rate=meta.get("sample_rate"),
+                               input_shape=tuple(meta["input_shape"]) if meta.get("input_shape") else None)
+        data = load_data(cfg, like, val_split=None, shuffle=False)
+        n = 0
+        for x, _ in data.train:
+            for i in range(int(x.shape[0])):
+                if n >= limit:
+                    return
+                n += 1
+                item = x[i:i + 1].numpy()
+                yield [item.astype(np.float32) if item.dtype != object else item]
+
+    return gen
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``zoo export DIR --format savedmodel|tflite``.
+
+    Example:
+        >>> main(["export", "runs/shapes", "--format", "tflite", "--quantize", "dynamic"])  # doctest: +SKIP
+        0
+    """
+    model_dir, meta, info = _open_run(args.run)
+    quiet_tensorflow()
+    if args.format == "savedmodel":
+        if args.quantize or args.select_tf_ops:
+            raise ConfigurationError("--quantize and --select-tf-ops apply to --format tflite")
+        from zoo.export import copy_savedmodel, verify_export
+        target = copy_savedmodel(model_dir, args.out) if args.out else model_dir
+        checked = verify_export(target)
+        inputs = ", ".join(f"{k}: {v}" for k, v in checked["inputs"].items())
+        print(f"SavedModel {target}: serving_default({inputs}) -> {', '.join(checked['outputs'])}; "
+              f"{len(checked['class_names'])} classes; checked on a dummy input")
+        return 0
+    from zoo.export import export_tflite
+    quantize = args.quantize or "none"
+    default_name = "model.tflite" if quantize == "none" else f"model_{quantize}.tflite"
+    base = model_dir.parent if info else model_dir
+    out = Path(args.out).expanduser() if args.out else base / default_name
+    rep = _representative(info, meta) if quantize == "int8" else None
+    path = export_tflite(model_dir, out, quantize=quantize, select_tf_ops=args.select_tf_ops, representative=rep)
+    detail = _check_tflite(path, model_dir, meta)
+    print(f"TFLite {path} ({path.stat().st_size / 1024:.1f} KiB, quantize={quantize}){detail}")
+    return 0
+
+
+def _check_tflite(path: Path, model_dir: Path, meta: dict) -> str:
+    """Run the TFLite model once and compare it with the SavedModel; a note for the user."""
+    import numpy as np
+    import tensorflow as tf
+
+    from zoo.export import load_model
+    from zoo.quiet import captured_stderr
+
+    modality = meta["modality"]
+    if modality == "vision":
+        h, w = meta["input_shape"][:2]
+        key, sig, shown = "pixels", "serving_pixels", f"float32[1, {h}, {w}, 3] pixels 0-255"
+        x = np.random.default_rng(0).uniform(0, 255, (1, h, w, 3)).astype(np.float32)
+    elif modality == "text":
+        key, sig, shown = "text", "serving_default", "string[1]"
+        x = np.array([b"a quick check of the exported model"])
+    else:
+        rate = int(meta.get("sample_rate") or 16000)
+        key, sig, shown = "waveforms", "serving_default", f"float32[1, samples] at {rate} Hz"
+        x = (0.3 * np.sin(np.arange(rate) * 2 * np.pi * 440 / rate)).astype(np.float32)[None]
+    try:
+        with captured_stderr():
+            runner = tf.lite.Interpreter(model_path=str(path)).get_signature_runner(sig)
+            got = runner(**{key: x})["scores"]
+    except Exception as exc:  # noqa: BLE001 - informational only
+        return f"; input {shown}; could not run it here ({type(exc).__name__})"
+    want = load_model(model_dir).signatures[sig](**{key: tf.constant(x)})["scores"].numpy()
+    return f"; input {shown}; max |score difference| vs SavedModel {np.abs(got - want).max():.2g}"
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    """``zoo cache ls|prefetch|verify|clear|pack|unpack`` over `zoo.cache`.
+
+    Example:
+        >>> main(["cache", "ls"])                                          # doctest: +SKIP
+        cache /home/me/.cache/tfhub: 0 module(s), 0 B
+        0
+    """
+    from zoo import cache
+
+    action = args.cache_command
+    if action == "ls":
+        entries = cache.ls()
+        print(json.dumps([e.to_dict() for e in entries], indent=2) if args.json else cache.format_ls(entries))
+        return 0
+    if action == "prefetch":
+        done = cache.prefetch(args.names, progress=lambda msg: print(msg, flush=True))
+        for name, paths in done.items():
+            print(f"ok  {name}: {', '.join(paths) or 'built locally on first use'}")
+        return 0
+    if action == "verify":
+        quiet_tensorflow()
+        results = cache.verify(args.names or None, load=not args.no_load)
+        if args.json:
+            print(json.dumps([r.to_dict() for r in results], indent=2))
+        else:
+            print(cache.format_verify(results))
+        return 1 if any(not r.ok for r in results) else 0
+    if action == "clear":
+        if args.all == bool(args.names):
+            raise ConfigurationError("zoo cache clear takes backbone NAMEs or --all (not both)")
+        removed = cache.clear_all() if args.all else [p for n in args.names for p in cache.clear(n)]
+        print(f"removed {len(removed)} path(s)" + "".join(f"\n  {p}" for p in removed))
+        return 0
+    if action == "pack":
+        path = cache.pack(args.names, args.to)
+        print(f"wrote {path} ({Path(path).stat().st_size / 2**20:.1f} MiB) with the modules of {', '.join(args.names)}")
+        return 0
+    if action == "unpack":
+        handles = cache.unpack(args.bundle)
+        print(f"installed {len(handles)} module(s) into the TF Hub cache" + "".join(f"\n  {h}" for h in handles))
+        return 0
+    raise ZooError(f"unknown cache action {action!r}")  # pragma: no cover - argparse restricts it
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``zoo demo``: the whole path on generated data, offline (see `zoo.demo`).
+
+    Example:
+        >>> main(["demo", "--quick"])                                       # doctest: +SKIP
+        0
+    """
+    os.environ["ZOO_OFFLINE"] = "1"
+    quiet_tensorflow()
+    from zoo.demo import format_report, run_demo
+    report = run_demo(args.out, quick=args.quick, say=(lambda _m: None) if args.json else print)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0 if report["ok"] else 1

@@ -1,0 +1,434 @@
+"""Exporting trained zoo models: SavedModel with serving signatures on RAW inputs, and TFLite.
+
+The SavedModel written by `save_model` is self-contained (the TF Hub modules'
+variables and functions are inside it) and loads offline with
+``tf.saved_model.load``. Its signatures:
+
+* ``serving_default``: vision ``images`` = encoded image bytes ``tf.string [B]``
+  (JPEG/PNG/BMP/GIF, decoded and resized inside); text ``text`` = ``tf.string [B]``;
+  audio ``waveforms`` = ``float32 [B, T]`` mono 16 kHz in [-1, 1].
+* ``serving_pixels`` (vision only): ``pixels`` = ``float32 [B, H, W, 3]`` 0-255 at the
+  backbone's input size (what the data loaders yield; also the TFLite input).
+
+Both return ``scores`` (``[B, C]`` class probabilities, in ``labels.txt`` order),
+``top_scores`` / ``top_labels`` (``[B, K]``, best first, K = min(5, C)) and
+``top_indices``. ``loaded.labels()`` returns the class names; ``assets.extra/zoo_export.json``
+records modality, input size and labels for tools.
+
+Example:
+    >>> save_model(model, "runs/x/model", spec=zoo.get("starter_text"), class_names=["neg", "pos"])  # doctest: +SKIP
+    >>> m = load_model("runs/x/model")                                     # doctest: +SKIP
+    >>> m.signatures["serving_default"](text=tf.constant(["great"]))["top_labels"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from zoo.errors import ConfigurationError, DataError, ExportError
+from zoo.quiet import captured_stderr
+from zoo.runs import atomic_write_json, replace_dir
+from zoo.spec import BackboneSpec
+
+__all__ = [
+    "save_model", "load_model", "read_export_meta", "predict_scores", "verify_export", "copy_savedmodel",
+    "export_tflite", "unsupported_ops", "read_inputs", "EXPORT_META", "QUANTIZE_MODES",
+]
+
+EXPORT_META = Path("assets.extra") / "zoo_export.json"
+QUANTIZE_MODES = ("none", "dynamic", "float16", "int8")
+TOP_K = 5
+
+
+def _hub_objects(model: Any) -> list:
+    """The loaded TF Hub objects inside ``model`` (tracked so their resources and functions are saved)."""
+    import tensorflow_hub as hub
+
+    objs: list = []
+    for layer in model.submodules:
+        if isinstance(layer, hub.KerasLayer):
+            objs.append(layer._func)  # noqa: SLF001 - the loaded module object
+        for attr in ("_pack", "_audio_obj"):
+            extra = getattr(layer, attr, None)
+            if extra is not None:
+                objs.append(extra)
+    return objs
+
+
+def _pixels_model(model: Any) -> Callable[[Any], Any]:
+    """pixels [B, H, W, 3] 0-255 at the backbone's size -> model outputs, without the resize op.
+
+    Same computation as the model (rescale to [0, 1] unless an image already lies in
+    [0, 1], then the module and the head) minus a same-size resize, whose op
+    (ScaleAndTranslate) TFLite cannot run."""
+    import tensorflow as tf
+
+    parts = getattr(model, "zoo", None)
+    backbones = getattr(parts, "backbones", None) or []
+    if len(backbones) != 1 or parts.head_model is None or not hasattr(backbones[0], "module"):
+        return lambda pixels: model(pixels, training=False)
+    module, head = backbones[0].module, parts.head_model
+
+    def run(pixels: Any) -> Any:
+        x = tf.cast(pixels, tf.float32)
+        peak = tf.reduce_max(x, axis=[1, 2, 3], keepdims=True)
+        x = tf.clip_by_value(tf.where(peak > 1.0, x / 255.0, x), 0.0, 1.0)
+        return head(tf.cast(module(x, training=False), tf.float32), training=False)
+
+    return run
+
+
+def _serving_module(model: Any, spec: BackboneSpec, class_names: Sequence[str], binary: bool) -> Any:
+    import tensorflow as tf
+
+    labels = tf.constant([str(c) for c in class_names])
+    k = min(TOP_K, len(class_names))
+
+    def outputs(probs: Any) -> dict:
+        probs = tf.cast(probs, tf.float32)
+        if binary:
+            probs = tf.concat([1.0 - probs, probs], axis=-1)
+        top = tf.math.top_k(probs, k=k)
+        return {"scores": probs, "top_scores": top.values, "top_indices": top.indices,
+                "top_labels": tf.gather(labels, top.indices)}
+
+    module = tf.Module()
+    module.model_variables = list(model.variables)
+    module.hub_objects = _hub_objects(model)
+    module.labels = tf.function(lambda: labels, input_signature=[])
+    signatures = {}
+    if spec.modality == "vision":
+        h, w = (spec.input_shape or (224, 224, 3))[:2]
+
+        def decode(raw: Any) -> Any:
+            img = tf.io.decode_image(raw, channels=3, expand_animations=False, dtype=tf.uint8)
+            img.set_shape([None, None, 3])
+            return tf.clip_by_value(tf.image.resize(img, (h, w), method="bilinear", antialias=True), 0.0, 255.0)
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="images")], autograph=False)
+        def serve(images: Any) -> dict:
+            x = tf.map_fn(decode, images, fn_output_signature=tf.TensorSpec([h, w, 3], tf.float32))
+            return outputs(model(x, training=False))
+
+        pixels_model = _pixels_model(model)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, h, w, 3], tf.float32, name="pixels")], autograph=False)
+        def serve_pixels(pixels: Any) -> dict:
+            return outputs(pixels_model(pixels))
+
+        module.serve_pixels = serve_pixels
+        signatures["serving_pixels"] = serve_pixels
+    elif spec.modality == "text":
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")], autograph=False)
+        def serve(text: Any) -> dict:
+            return outputs(model(text, training=False))
+    else:
+        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="waveforms")], autograph=False)
+        def serve(waveforms: Any) -> dict:
+            return outputs(model(waveforms, training=False))
+    module.serve = serve
+    signatures["serving_default"] = serve
+    return module, signatures
+
+
+def save_model(model: Any, path: str | os.PathLike, *, spec: BackboneSpec, class_names: Sequence[str],
+               binary: bool = False, extra: dict | None = None) -> Path:
+    """Save ``model`` as a SavedModel at ``path`` with raw-input serving signatures (atomically).
+
+    The model is written into ``<parent>/.<name>.tmp-XXXX`` and renamed into place, so an
+    interrupted export never leaves a directory that loads as a broken model.
+    ``binary``: the model has one sigmoid output (exported as two class scores).
+
+    Example:
+        >>> save_model(model, "runs/flowers/model", spec=zoo.get("starter_cnn"), class_names=names)  # doctest: +SKIP
+        PosixPath('runs/flowers/model')
+    """
+    import tensorflow as tf
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    module, signatures = _serving_module(model, spec, class_names, binary)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    try:
+        tf.saved_model.save(module, str(tmp / "m"), signatures=signatures)
+        meta = {
+            "format": "zoo-export/1", "backbone": spec.name, "modality": spec.modality,
+            "class_names": [str(c) for c in class_names], "signatures": sorted(signatures),
+            "input_shape": list(spec.input_shape) if spec.input_shape else None,
+            "sample_rate": spec.sample_rate or (16000 if spec.modality == "audio" else None),
+            "text_ops": bool(spec.text_ops or spec.preprocessor), "pretrained": spec.pretrained,
+            **(extra or {}),
+        }
+        (tmp / "m" / EXPORT_META).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(tmp / "m" / EXPORT_META, meta)
+        replace_dir(tmp / "m", path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def read_export_meta(path: str | os.PathLike) -> dict:
+    """``assets.extra/zoo_export.json`` of an exported model (`ConfigurationError` if it is not one).
+
+    Example:
+        >>> read_export_meta("runs/flowers/model")["modality"]              # doctest: +SKIP
+        'vision'
+    """
+    path = Path(path)
+    if not (path / "saved_model.pb").is_file():
+        raise ConfigurationError(f"'{path}' holds no exported model (no saved_model.pb); the run may not have "
+                                 "finished: finish it with `zoo train --resume --out DIR`")
+    try:
+        return json.loads((path / EXPORT_META).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"'{path}' is not a model exported by zoo ({EXPORT_META} unreadable: {exc})") from None
+
+
+def load_model(path: str | os.PathLike) -> Any:
+    """``tf.saved_model.load`` an exported zoo model (imports tensorflow_text first when it needs it).
+
+    Example:
+        >>> m = load_model("runs/flowers/model")                            # doctest: +SKIP
+        >>> [s.decode() for s in m.labels().numpy()]                        # doctest: +SKIP
+        ['daisy', 'rose']
+    """
+    import tensorflow as tf
+
+    meta = read_export_meta(path)
+    if meta.get("text_ops"):
+        try:
+            import tensorflow_text  # noqa: F401 - registers ops used by the module
+        except ImportError as exc:
+            raise ExportError(f"'{path}' needs tensorflow_text to load ({exc}); pip install tensorflow-text") from None
+    try:
+        return tf.saved_model.load(str(path))
+    except Exception as exc:  # noqa: BLE001 - reported as one line
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise ExportError(f"cannot load the exported model '{path}': {type(exc).__name__}: {first[:300]}") from None
+
+
+def _batches(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def predict_scores(loaded: Any, modality: str, inputs: Sequence[Any], *, batch_size: int = 32) -> np.ndarray:
+    """Class probabilities ``[N, C]`` from the ``serving_default`` signature of a loaded export.
+
+    ``inputs``: encoded image bytes, strings, or 1-D float waveforms (each clip is run
+    on its own, so no padding changes its result).
+
+    Example:
+        >>> predict_scores(load_model("runs/t/model"), "text", ["a sunny day"]).shape  # doctest: +SKIP
+        (1, 3)
+    """
+    import tensorflow as tf
+
+    fn = loaded.signatures["serving_default"]
+    out = []
+    if modality == "audio":
+        for wave in inputs:
+            w = np.asarray(wave, np.float32).reshape(1, -1)
+            out.append(fn(waveforms=tf.constant(w))["scores"].numpy())
+    else:
+        key = "images" if modality == "vision" else "text"
+        for chunk in _batches(list(inputs), batch_size):
+            items = [s.encode("utf-8") if isinstance(s, str) else bytes(s) for s in chunk]
+            out.append(fn(**{key: tf.constant(items, tf.string)})["scores"].numpy())
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+
+def _smoke_input(meta: dict) -> dict:
+    import tensorflow as tf
+
+    if meta["modality"] == "vision":
+        png = tf.io.encode_png(tf.fill([20, 30, 3], tf.constant(128, tf.uint8)))
+        return {"images": tf.reshape(png, [1])}
+    if meta["modality"] == "text":
+        return {"text": tf.constant(["zoo export check"])}
+    return {"waveforms": tf.zeros([1, int(meta.get("sample_rate") or 16000)], tf.float32)}
+
+
+def verify_export(path: str | os.PathLike) -> dict:
+    """Load an export and run its ``serving_default`` signature once on a dummy raw input.
+
+    Returns the export metadata plus ``inputs`` (signature input specs as text).
+    Raises `ExportError` if it does not load or its output is not ``[1, C]`` probabilities.
+
+    Example:
+        >>> verify_export("runs/flowers/model")["modality"]                 # doctest: +SKIP
+        'vision'
+    """
+    meta = read_export_meta(path)
+    loaded = load_model(path)
+    if "serving_default" not in loaded.signatures:
+        raise ExportError(f"'{path}' has no serving_default signature (has {sorted(loaded.signatures)})")
+    fn = loaded.signatures["serving_default"]
+    out = fn(**_smoke_input(meta))
+    scores = out["scores"].numpy()
+    n = len(meta["class_names"])
+    if scores.shape != (1, n) or not np.isfinite(scores).all() or abs(float(scores.sum()) - 1.0) > 1e-3:
+        raise ExportError(f"'{path}': serving_default returned scores of shape {scores.shape} summing to "
+                          f"{float(scores.sum()):.4g}; expected [1, {n}] probabilities")
+    _, kwargs = fn.structured_input_signature
+    meta = dict(meta)
+    meta["inputs"] = {k: f"{v.dtype.name}{list(v.shape)}" for k, v in kwargs.items()}
+    meta["outputs"] = sorted(out)
+    return meta
+
+
+def copy_savedmodel(src: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """Copy an exported SavedModel to ``out`` (atomically) and verify it there.
+
+    Example:
+        >>> copy_savedmodel("runs/flowers/model", "/srv/models/flowers/1")  # doctest: +SKIP
+        PosixPath('/srv/models/flowers/1')
+    """
+    src, out = Path(src), Path(out).expanduser()
+    read_export_meta(src)
+    if out.exists() and not (out / "saved_model.pb").exists() and any(out.iterdir()):
+        raise ConfigurationError(f"--out '{out}' exists and is not a SavedModel directory; choose another path")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        shutil.copytree(src, tmp / "m")
+        verify_export(tmp / "m")
+        replace_dir(tmp / "m", out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+# --------------------------------------------------------------------------- TFLite
+
+_OP_LINE = re.compile(r"\btf\.([A-Z][A-Za-z0-9]+)")
+_OP_QUOTED = re.compile(r"'tf\.([A-Z][A-Za-z0-9]+)'")
+
+
+def _listed_ops(message: str, marker: str) -> list[str]:
+    """Op names on the converter's ``marker`` line (e.g. "Custom ops: A, B")."""
+    names: set[str] = set()
+    for line in message.splitlines():
+        if line.strip().startswith(marker):
+            names.update(n.strip() for n in line.split(":", 1)[1].split(",") if n.strip())
+    return sorted(names)
+
+
+def unsupported_ops(message: str) -> list[str]:
+    """The TensorFlow op names a TFLite converter error reports as unsupported.
+
+    Example:
+        >>> unsupported_ops("Some ops are not supported by the native TFLite runtime ... "
+        ...                 "tf.StringToHashBucketFast(...) tf.StringSplitV2 {device = ''}")
+        ['StringSplitV2', 'StringToHashBucketFast']
+    """
+    found = set(_OP_QUOTED.findall(message)) | set(_OP_LINE.findall(message))
+    return sorted(found)
+
+
+def export_tflite(src: str | os.PathLike, out: str | os.PathLike, *, quantize: str = "none",
+                  select_tf_ops: bool = False, representative: Callable[[], Iterable[list]] | None = None) -> Path:
+    """Convert an exported zoo SavedModel to a ``.tflite`` file (written atomically).
+
+    Vision models take ``float32 [B, H, W, 3]`` pixels 0-255 (the ``serving_pixels``
+    signature); text strings and audio waveforms as in ``serving_default``.
+    ``quantize``: ``none``, ``dynamic`` (int8 weights), ``float16`` or ``int8`` (needs
+    ``representative``: a callable yielding ``[input_array]`` examples). Ops that TFLite
+    builtins cannot run raise `ExportError` naming them (``select_tf_ops=True`` allows
+    TensorFlow ops through the Flex delegate).
+
+    Example:
+        >>> export_tflite("runs/flowers/model", "runs/flowers/model.tflite", quantize="dynamic")  # doctest: +SKIP
+        PosixPath('runs/flowers/model.tflite')
+    """
+    import tensorflow as tf
+
+    src, out = Path(src), Path(out).expanduser()
+    meta = read_export_meta(src)
+    if quantize not in QUANTIZE_MODES:
+        raise ConfigurationError(f"--quantize must be one of {', '.join(QUANTIZE_MODES)}, got {quantize!r}")
+    if quantize == "int8" and representative is None:
+        raise ExportError("int8 quantization needs a representative dataset: the run's training data "
+                          "(run.json 'data') is not available; use --quantize dynamic or float16, or restore the data")
+    key = "serving_pixels" if meta["modality"] == "vision" else "serving_default"
+    if meta.get("text_ops"):
+        import tensorflow_text  # noqa: F401
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(src), signature_keys=[key])
+    ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif quantize == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantize == "int8":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative
+        if not select_tf_ops:
+            ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+    if select_tf_ops:
+        ops.append(tf.lite.OpsSet.SELECT_TF_OPS)
+    converter.target_spec.supported_ops = ops
+    try:
+        with captured_stderr() as cap:
+            blob = converter.convert()
+    except Exception as exc:  # noqa: BLE001 - converter errors become one ExportError
+        message = f"{exc}\n{cap.text}"
+        select, custom = _listed_ops(message, "TF Select ops:"), _listed_ops(message, "Custom ops:")
+        if not select and not custom:
+            custom = unsupported_ops(message)
+        what = f"cannot convert {meta['backbone']} ({meta['modality']}) to TFLite"
+        if custom and (select_tf_ops or not select):
+            raise ExportError(f"{what}: ops supported neither by TFLite builtins nor by the Flex delegate "
+                              f"(SELECT_TF_OPS): {', '.join(custom)}; export as savedmodel instead") from None
+        if select:
+            also = f"; these need custom TFLite kernels even then: {', '.join(custom)}" if custom else ""
+            raise ExportError(f"{what}: ops not supported by TFLite builtins: {', '.join(select + custom)}; rerun "
+                              "with --select-tf-ops to run them through TensorFlow's Flex delegate (the app then "
+                              f"needs the tensorflow-lite-select-tf-ops runtime){also}, or export as savedmodel") from None
+        first = next((ln.strip() for ln in message.splitlines() if "error" in ln.lower()), message.strip()[:300])
+        raise ExportError(f"TFLite conversion of '{src}' failed: {first[:400]}") from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.tmp-", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def read_inputs(modality: str, items: Sequence[str], *, sample_rate: int = 16000) -> list:
+    """Turn CLI arguments into raw model inputs: image files -> bytes, wav files -> waveforms, text as is.
+
+    Example:
+        >>> read_inputs("text", ["a sunny day"])
+        ['a sunny day']
+    """
+    if modality == "text":
+        return list(items)
+    out = []
+    for item in items:
+        p = Path(item).expanduser()
+        if not p.is_file():
+            what = "image" if modality == "vision" else "audio (.wav)"
+            raise DataError(f"{what} file '{item}' does not exist; this model's modality is {modality}, so pass files")
+        if modality == "vision":
+            from zoo.data import read_image  # checks the header and decodes: clear error for broken files
+
+            read_image(p)
+            out.append(p.read_bytes())
+        else:
+            from zoo.audio_io import read_wav
+
+            out.append(read_wav(p, sample_rate))
+    return out

@@ -1,0 +1,536 @@
+"""Run directories of ``zoo train``: layout, atomic writes, per-epoch checkpoints, resume state.
+
+A run directory holds::
+
+    run.json               every argument of the run (enough to rebuild it) and its status
+    checkpoints/epoch-0003/  weights + optimizer after epoch 3, and state.json (history so far)
+    model/                 the exported SavedModel (serving signature on raw inputs)
+    labels.txt             one class name per line, in output order
+    metrics.json           final metrics, per-epoch history, data summary (incl. skipped files)
+    training_curve.png     loss / accuracy per epoch
+    confusion_matrix.png   written by ``zoo evaluate``
+
+Every file is written to a temporary name in the same directory and renamed into
+place (``os.replace``), so a file or checkpoint is either complete or absent, even
+when the process is killed. Nothing here imports TensorFlow at module level.
+
+Example:
+    >>> import tempfile
+    >>> run = RunDir(tempfile.mkdtemp())
+    >>> run.write_config(RunConfig(backbone="starter_cnn", data="/data"), status="running")
+    >>> run.read_config().backbone, run.status()
+    ('starter_cnn', 'running')
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from zoo.errors import ConfigurationError
+
+__all__ = [
+    "RunConfig", "RunDir", "CheckpointInfo", "atomic_write_text", "atomic_write_json", "replace_dir",
+    "checkpoint_objects", "restore_weights", "RUN_FILES", "KEEP_CHECKPOINTS",
+]
+
+KEEP_CHECKPOINTS = 2
+RUN_FILES = ("run.json", "checkpoints", "model", "labels.txt", "metrics.json", "training_curve.png",
+             "confusion_matrix.png", "evaluation.json")
+
+
+# --------------------------------------------------------------------------- atomic writes
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temp file in the same folder, fsync, rename).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+        >>> atomic_write_text(p, "hi\\n"); p.read_text()
+        'hi\\n'
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Write ``obj`` as indented JSON to ``path`` atomically.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.json"
+        >>> atomic_write_json(p, {"a": 1}); json.loads(p.read_text())
+        {'a': 1}
+    """
+    atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def replace_dir(tmp: str | os.PathLike, final: str | os.PathLike) -> None:
+    """Move the finished directory ``tmp`` to ``final``, replacing an older ``final``.
+
+    The old directory is first renamed aside, so ``final`` is at every moment either
+    the complete old directory, absent, or the complete new one; never a mix.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp()); (d / "t").mkdir(); _ = (d / "t" / "f").write_text("x")
+        >>> replace_dir(d / "t", d / "final"); (d / "final" / "f").read_text()
+        'x'
+    """
+    tmp, final = Path(tmp), Path(final)
+    old = None
+    if final.exists() or final.is_symlink():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}-{int(time.time() * 1000)}")
+        os.replace(final, old)
+    os.replace(tmp, final)
+    if old is not None:
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                old.unlink()
+
+
+# --------------------------------------------------------------------------- config
+
+
+@dataclass
+class RunConfig:
+    """Every argument of a ``zoo train`` run (stored in ``run.json``; ``--resume`` rebuilds from it).
+
+    Example:
+        >>> cfg = RunConfig(backbone="starter_text", data="/d", schedule="frozen:2@1e-2,top:1:1@1e-3")
+        >>> cfg.total_epochs
+        3
+        >>> RunConfig.from_dict(cfg.to_dict()) == cfg
+        True
+    """
+
+    backbone: str
+    data: str
+    task: str = "classification"
+    val_split: float = 0.2
+    epochs: int | None = 5
+    batch_size: int = 32
+    freeze: str | None = None
+    schedule: str | None = None
+    learning_rate: float | None = None
+    csv_text_column: str | None = None
+    csv_image_column: str | None = None
+    csv_audio_column: str | None = None
+    csv_label_column: str = "label"
+    seed: int = 42
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def total_epochs(self) -> int:
+        """Epochs of the whole run: the schedule's sum, or ``epochs``.
+
+        Example:
+            >>> RunConfig("m", "/d", epochs=4).total_epochs
+            4
+        """
+        if self.schedule:
+            from zoo.freeze import FreezeSchedule
+
+            return FreezeSchedule.parse(self.schedule).total_epochs
+        return int(self.epochs or 0)
+
+    def stage_of(self, epoch: int) -> int:
+        """Index of the schedule stage that trains 0-based ``epoch`` (0 without a schedule).
+
+        Example:
+            >>> RunConfig("m", "/d", schedule="frozen:2,top:1:1").stage_of(2)
+            1
+        """
+        if not self.schedule:
+            return 0
+        from zoo.freeze import FreezeSchedule
+
+        end = 0
+        stages = FreezeSchedule.parse(self.schedule).stages
+        for i, s in enumerate(stages):
+            end += s.epochs
+            if epoch < end:
+                return i
+        return len(stages) - 1
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dict.
+
+        Example:
+            >>> RunConfig("m", "/d").to_dict()["val_split"]
+            0.2
+        """
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunConfig":
+        """Inverse of `to_dict`; unknown keys are kept in ``extra``.
+
+        Example:
+            >>> RunConfig.from_dict({"backbone": "m", "data": "/d", "future_flag": 1}).extra
+            {'future_flag': 1}
+        """
+        names = {f.name for f in dataclasses.fields(cls)}
+        known = {k: v for k, v in d.items() if k in names}
+        extra = dict(known.pop("extra", {}) or {})
+        extra.update({k: v for k, v in d.items() if k not in names})
+        return cls(**known, extra=extra)
+
+
+@dataclass
+class CheckpointInfo:
+    """One per-epoch checkpoint: ``epoch`` = epochs completed; ``prefix`` for ``tf.train.Checkpoint.read``.
+
+    Example:
+        >>> CheckpointInfo(Path("/r/checkpoints/epoch-0002"), 2, 0, {}).prefix.name
+        'ckpt'
+    """
+
+    path: Path
+    epoch: int
+    stage: int
+    history: dict
+
+    @property
+    def prefix(self) -> Path:
+        """The checkpoint's file prefix.
+
+        Example:
+            >>> CheckpointInfo(Path("/r/c/epoch-0001"), 1, 0, {}).prefix.as_posix()
+            '/r/c/epoch-0001/ckpt'
+        """
+        return self.path / "ckpt"
+
+
+def checkpoint_objects(variables: Sequence[Any], optimizer: Any = None) -> dict:
+    """What a run checkpoint holds: the model's variables (a list) and, optionally, the optimizer.
+
+    ``variables`` must be ``list(model.variables)`` taken right after `zoo.build`, before
+    any freeze change: Keras orders variables trainable-first, so the order is only
+    reproducible in that state. A list rather than the model object, so that restoring
+    never re-attaches optimizers Keras keeps on sub-models.
+
+    Example:
+        >>> sorted(checkpoint_objects([], "opt"))
+        ['optimizer', 'variables']
+    """
+    objects: dict = {"variables": list(variables)}
+    if optimizer is not None:
+        objects["optimizer"] = optimizer
+    return objects
+
+
+def restore_weights(variables: Sequence[Any], checkpoint: "CheckpointInfo") -> None:
+    """Load a run checkpoint into ``list(model.variables)`` of a model freshly built from the run's config.
+
+    Raises `ConfigurationError` if the checkpoint does not fit.
+
+    Example:
+        >>> model = zoo.build("starter_cnn", num_classes=3)                # doctest: +SKIP
+        >>> restore_weights(model.variables, RunDir("runs/x").latest_checkpoint())  # doctest: +SKIP
+    """
+    import tensorflow as tf
+
+    try:
+        status = tf.train.Checkpoint(**checkpoint_objects(variables)).read(str(checkpoint.prefix))
+        status.expect_partial()
+        status.assert_existing_objects_matched()
+    except Exception as exc:  # noqa: BLE001 - any mismatch is the same user-level problem
+        raise ConfigurationError(f"checkpoint '{checkpoint.path}' does not fit the model of run.json "
+                                 f"({type(exc).__name__}); start the run again with --force") from None
+
+
+# --------------------------------------------------------------------------- run directory
+
+
+class RunDir:
+    """A ``zoo train`` output directory (see the module docs for its layout).
+
+    Example:
+        >>> RunDir("/tmp/r").model_dir.name
+        'model'
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path).expanduser()
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    # -- paths
+    @property
+    def config_path(self) -> Path:
+        """``run.json`` (e.g. ``RunDir("r").config_path.name == "run.json"``)."""
+        return self.path / "run.json"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        """``checkpoints/``, one ``epoch-NNNN`` folder per kept checkpoint."""
+        return self.path / "checkpoints"
+
+    @property
+    def model_dir(self) -> Path:
+        """``model/``, the exported SavedModel (``zoo.export.load_model(run.model_dir)``)."""
+        return self.path / "model"
+
+    @property
+    def labels_path(self) -> Path:
+        """``labels.txt``, one class name per line in output order."""
+        return self.path / "labels.txt"
+
+    @property
+    def metrics_path(self) -> Path:
+        """``metrics.json`` (``json.loads(run.metrics_path.read_text())["accuracy"]``)."""
+        return self.path / "metrics.json"
+
+    @property
+    def curve_path(self) -> Path:
+        """``training_curve.png``."""
+        return self.path / "training_curve.png"
+
+    @property
+    def confusion_path(self) -> Path:
+        """``confusion_matrix.png`` (written by ``zoo evaluate``)."""
+        return self.path / "confusion_matrix.png"
+
+    # -- run.json
+    def exists(self) -> bool:
+        """True if ``run.json`` is there.
+
+        Example:
+            >>> RunDir("/nonexistent").exists()
+            False
+        """
+        return self.config_path.is_file()
+
+    def _read_json(self) -> dict:
+        try:
+            return json.loads(self.config_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigurationError(
+                f"'{self.path}' is not a zoo run directory (no run.json); pass the --out folder of a `zoo train` run"
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(f"cannot read '{self.config_path}': {exc}") from None
+
+    def read_config(self) -> RunConfig:
+        """The run's `RunConfig` from ``run.json`` (`ConfigurationError` if missing or broken).
+
+        Example:
+            >>> RunDir("runs/flowers").read_config().backbone               # doctest: +SKIP
+            'mobilenet_v2'
+        """
+        d = self._read_json()
+        try:
+            return RunConfig.from_dict(d.get("config", {}))
+        except TypeError as exc:
+            raise ConfigurationError(f"'{self.config_path}' has a malformed config: {exc}") from None
+
+    def info(self) -> dict:
+        """The whole ``run.json`` (config, status, class names, modality, times).
+
+        Example:
+            >>> RunDir("runs/flowers").info()["class_names"]                # doctest: +SKIP
+            ['daisy', 'rose']
+        """
+        return self._read_json()
+
+    def status(self) -> str:
+        """``"running"`` (or interrupted), ``"finished"``; ``"none"`` without run.json.
+
+        Example:
+            >>> RunDir("/nonexistent").status()
+            'none'
+        """
+        return self._read_json().get("status", "running") if self.exists() else "none"
+
+    def write_config(self, cfg: RunConfig, *, status: str, **fields: Any) -> None:
+        """Write ``run.json`` atomically (keeps fields of an earlier write unless overridden).
+
+        Example:
+            >>> RunDir(tempfile.mkdtemp()).write_config(RunConfig("m", "/d"), status="running", modality="text")
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        d = self._read_json() if self.exists() else {"created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        from zoo import __version__
+
+        d.update(fields)
+        d.update({"config": cfg.to_dict(), "status": status, "updated": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                  "zoo_version": __version__})
+        atomic_write_json(self.config_path, d)
+
+    def update(self, **fields: Any) -> None:
+        """Update fields of ``run.json`` atomically.
+
+        Example:
+            >>> run = RunDir(tempfile.mkdtemp()); run.write_config(RunConfig("m", "/d"), status="running")
+            >>> run.update(note="x"); run.info()["note"]
+            'x'
+        """
+        d = self._read_json()
+        d.update(fields)
+        atomic_write_json(self.config_path, d)
+
+    # -- checkpoints
+    def checkpoints(self) -> list[CheckpointInfo]:
+        """Complete checkpoints, oldest first (incomplete temp directories are ignored).
+
+        Example:
+            >>> RunDir(tempfile.mkdtemp()).checkpoints()
+            []
+        """
+        out = []
+        if not self.checkpoints_dir.is_dir():
+            return out
+        for d in self.checkpoints_dir.iterdir():
+            if not d.name.startswith("epoch-") or not (d / "state.json").is_file():
+                continue
+            try:
+                state = json.loads((d / "state.json").read_text(encoding="utf-8"))
+                out.append(CheckpointInfo(d, int(state["epoch"]), int(state.get("stage", 0)), state.get("history", {})))
+            except (OSError, ValueError, KeyError):
+                continue
+        return sorted(out, key=lambda c: c.epoch)
+
+    def latest_checkpoint(self) -> CheckpointInfo | None:
+        """The newest complete checkpoint, or None.
+
+        Example:
+            >>> RunDir("/nonexistent").latest_checkpoint() is None
+            True
+        """
+        cps = self.checkpoints()
+        return cps[-1] if cps else None
+
+    def save_checkpoint(self, objects: dict, *, epoch: int, stage: int, history: dict,
+                        keep: int = KEEP_CHECKPOINTS) -> CheckpointInfo:
+        """Write ``tf.train.Checkpoint(**objects)`` for ``epoch`` (epochs completed) atomically; keep the newest ``keep``.
+
+        Example:
+            >>> run.save_checkpoint(checkpoint_objects(model, model.optimizer), epoch=1, stage=0, history={})  # doctest: +SKIP
+        """
+        import tensorflow as tf
+
+        self.checkpoints_dir.mkdir(parents=True, exist_ok=True)
+        final = self.checkpoints_dir / f"epoch-{epoch:04d}"
+        tmp = Path(tempfile.mkdtemp(prefix=f".epoch-{epoch:04d}.tmp-", dir=self.checkpoints_dir))
+        try:
+            tf.train.Checkpoint(**objects).write(str(tmp / "ckpt"))
+            state = {"epoch": epoch, "stage": stage, "history": history, "time": time.time()}
+            (tmp / "state.json").write_text(json.dumps(state, default=_json_default), encoding="utf-8")
+            replace_dir(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        for old in self.checkpoints()[:-keep] if keep > 0 else []:
+            shutil.rmtree(old.path, ignore_errors=True)
+        return CheckpointInfo(final, epoch, stage, history)
+
+    # -- lifecycle
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold ``.lock`` for the whole run; a second ``zoo train`` on the same folder fails at once.
+
+        Example:
+            >>> with RunDir(tempfile.mkdtemp()).lock():
+            ...     pass
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / ".lock", "w") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise ConfigurationError(f"another zoo process is training in '{self.path}' right now; wait for it "
+                                         "or choose another --out") from None
+            yield
+
+    def clean_temp(self) -> list[Path]:
+        """Remove temp files and directories a killed run left behind (call while holding `lock`).
+
+        Example:
+            >>> RunDir(tempfile.mkdtemp()).clean_temp()
+            []
+        """
+        removed = []
+        for folder in (self.path, self.checkpoints_dir):
+            if not folder.is_dir():
+                continue
+            for p in folder.iterdir():
+                if p.name.startswith(".") and (".tmp-" in p.name or ".old-" in p.name):
+                    if p.is_dir() and not p.is_symlink():
+                        shutil.rmtree(p, ignore_errors=True)
+                    else:
+                        p.unlink(missing_ok=True)
+                    removed.append(p)
+        return removed
+
+    def clear(self) -> None:
+        """Remove this run's files (only the ones zoo writes; anything else is left alone).
+
+        Example:
+            >>> RunDir(tempfile.mkdtemp()).clear()
+        """
+        for name in RUN_FILES:
+            p = self.path / name
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            elif p.exists() or p.is_symlink():
+                p.unlink()
+
+    def check_fresh(self, *, force: bool) -> None:
+        """Refuse to start a new run over an existing one unless ``force`` (then its files are removed).
+
+        Example:
+            >>> RunDir(tempfile.mkdtemp()).check_fresh(force=False)
+        """
+        if not self.path.exists():
+            return
+        if not self.path.is_dir():
+            raise ConfigurationError(f"--out '{self.path}' is a file; pass a folder for the run")
+        if self.exists():
+            if force:
+                self.clear()
+                return
+            last = self.latest_checkpoint()
+            what = ("a finished run" if self.status() == "finished"
+                    else f"an unfinished run (last checkpoint: epoch {last.epoch})" if last else "an unfinished run")
+            raise ConfigurationError(f"'{self.path}' already holds {what}; use --resume to continue it, --force to "
+                                     "overwrite it, or choose another --out")
+        others = [p.name for p in self.path.iterdir() if not p.name.startswith(".")]
+        if others:
+            raise ConfigurationError(f"--out '{self.path}' exists and is not a zoo run directory (it holds "
+                                     f"{', '.join(sorted(others)[:3])}{', ...' if len(others) > 3 else ''}); "
+                                     "choose a new or empty folder")
