@@ -61,6 +61,8 @@ def parse_registry_text(text: str, path: str) -> dict[str, dict[str, Any]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RegistryFileError(f"{path}: not valid TOML ({exc}); fix the syntax or remove the file") from None
+    except RecursionError:  # tomllib recurses per nesting level: "a = [[[[...]]]]"
+        raise RegistryFileError(f"{path}: arrays or tables nested too deeply; a registry entry needs no nesting") from None
     out: dict[str, dict[str, Any]] = {}
     for name, entry in data.items():
         if not isinstance(entry, dict):
@@ -112,11 +114,12 @@ def spec_from_entry(name: str, entry: dict[str, Any], *, source: str, plugin: st
         >>> spec_from_entry("m", {"modality": "text", "handle": "/m", "output_dim": 8}, source="x").output_dim
         8
     """
+    if not isinstance(entry, dict):
+        raise RegistryFileError(f"{source}: entry {name!r} must be a table of fields, got {type(entry).__name__}")
     fields = {k: v for k, v in entry.items() if k in SPEC_FIELDS and k not in _NOT_FROM_FILE}
-    if "input_shape" in fields:
-        fields["input_shape"] = tuple(fields["input_shape"])
-    if "tags" in fields:
-        fields["tags"] = tuple(fields["tags"])
+    for key in ("input_shape", "tags"):  # TOML arrays -> tuples; anything else is left for the spec to reject
+        if isinstance(fields.get(key), list):
+            fields[key] = tuple(fields[key])
     try:
         if base is not None:
             return base.replace(source=source, **fields)

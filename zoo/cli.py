@@ -176,13 +176,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         2
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    warnings.simplefilter("default", UserWarning)
-    warnings.formatwarning = lambda msg, cat, *a, **k: f"zoo: warning: {msg}\n"
+    saved_format = warnings.formatwarning  # main() may run in-process (tests, notebooks): restore on return
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", UserWarning)
+        warnings.formatwarning = lambda msg, cat, *a, **k: f"zoo: warning: {' '.join(str(msg).split())}\n"
+        try:
+            return _main(argv)
+        finally:
+            warnings.formatwarning = saved_format
+
+
+def _main(argv: list[str]) -> int:
     try:
         args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
-    except _UsageError as exc:
-        print(f"zoo: error: {exc}", file=sys.stderr)
+    except _UsageError as exc:  # argparse echoes raw argv (e.g. unrecognized arguments): keep it one line
+        print(f"zoo: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     except ZooError as exc:
         msg = " ".join(str(exc).split())

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
@@ -72,6 +73,10 @@ def default_freeze(spec: Any) -> str:
     if spec.modality == "text" and spec.preprocessor and spec.fine_tunable:
         return "full"
     return "frozen"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _order_key(value: str) -> tuple[int, Any]:
@@ -139,9 +144,9 @@ class Stage:
         parse_freeze(self.freeze)
         if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
             raise FreezeSpecError(f"stage {self.freeze!r}: epochs must be a positive integer, got {self.epochs!r}")
-        if self.learning_rate is not None and not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
-            raise FreezeSpecError(f"stage {self.freeze!r}: learning_rate must be > 0, got {self.learning_rate!r}")
-        if self.layer_decay is not None and not (0 < self.layer_decay <= 1):
+        if self.learning_rate is not None and not (_is_number(self.learning_rate) and 0 < self.learning_rate < math.inf):
+            raise FreezeSpecError(f"stage {self.freeze!r}: learning_rate must be a finite number > 0, got {self.learning_rate!r}")
+        if self.layer_decay is not None and not (_is_number(self.layer_decay) and 0 < self.layer_decay <= 1):
             raise FreezeSpecError(f"stage {self.freeze!r}: layer_decay must be in (0, 1], got {self.layer_decay!r}")
 
 
@@ -158,7 +163,13 @@ class FreezeSchedule:
     stages: Sequence[Stage] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
-        stages = tuple(Stage(**s) if isinstance(s, dict) else s for s in self.stages)
+        raw = self.stages
+        if isinstance(raw, (str, bytes, dict)) or not hasattr(raw, "__iter__"):
+            raise FreezeSpecError(f"a FreezeSchedule needs a list of zoo.Stage(freeze, epochs, learning_rate), got {raw!r}")
+        try:
+            stages = tuple(Stage(**s) if isinstance(s, dict) else s for s in raw)
+        except TypeError as exc:  # a dict with unknown keys
+            raise FreezeSpecError(f"schedule stage: {exc}; use keys freeze, epochs, learning_rate, layer_decay") from None
         if not stages or not all(isinstance(s, Stage) for s in stages):
             raise FreezeSpecError("a FreezeSchedule needs at least one zoo.Stage(freeze, epochs, learning_rate)")
         object.__setattr__(self, "stages", stages)
@@ -201,7 +212,7 @@ class FreezeSchedule:
                 except ValueError:
                     raise FreezeSpecError(f"schedule stage {part!r}: learning rate {lr_text!r} is not a number") from None
             head, sep, epochs_text = part.rpartition(":")
-            if not sep or not epochs_text.isdigit() or not head:
+            if not sep or not re.fullmatch(r"[0-9]{1,9}", epochs_text) or not head:  # not isdigit(): "²" is a digit
                 raise FreezeSpecError(
                     f"schedule stage {part!r}: write FREEZE:EPOCHS[@LR], e.g. 'frozen:2@1e-3' or 'top:2:1@1e-4'"
                 )

@@ -83,7 +83,7 @@ class Registry:
     """Backbones and tasks from every plugin plus the user registry file.
 
     Example:
-        >>> reg = Registry(); reg.load()
+        >>> reg = Registry().load()
         >>> reg.get("yamnet").modality
         'audio'
     """
@@ -110,7 +110,7 @@ class Registry:
             try:
                 module = ep.load()
             except BaseException as exc:  # noqa: BLE001 - a plugin must never break the registry
-                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                if isinstance(exc, KeyboardInterrupt):  # a plugin's sys.exit() is isolated too
                     raise
                 self._fail(info, f"failed to import: {type(exc).__name__}: {exc}")
                 continue
@@ -142,6 +142,7 @@ class Registry:
         return chosen
 
     def _fail(self, info: PluginInfo, message: str) -> None:
+        message = " ".join(message.split())  # one line in `zoo plugins` and in the warning
         info.status, info.error = "failed", message
         info.backbones, info.tasks = [], []
         self.plugins.append(info)
@@ -171,6 +172,12 @@ class Registry:
         except Exception as exc:  # noqa: BLE001 - e.g. a hook with a bad signature
             self._fail(info, f"cannot be registered: {exc}")
             return
+        try:  # a @zoo.hookimpl whose name is no zoo hook (a typo) would otherwise do nothing, silently
+            self.pm.check_pending()
+        except Exception as exc:  # noqa: BLE001 - pluggy.PluginValidationError
+            self.pm.unregister(name=name)
+            self._fail(info, f"cannot be registered: {exc}; zoo's hooks are register_backbones and register_tasks")
+            return
         try:
             for impl in self.pm.hook.register_backbones.get_hookimpls():
                 if impl.plugin_name == name:
@@ -179,7 +186,7 @@ class Registry:
                 if impl.plugin_name == name:
                     impl.function(register=register_task)
         except BaseException as exc:  # noqa: BLE001
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            if isinstance(exc, KeyboardInterrupt):
                 raise
             self.pm.unregister(name=name)
             self._fail(info, f"{type(exc).__name__}: {exc}")

@@ -24,8 +24,8 @@ from zoo.errors import InvalidSpecError
 __all__ = ["BackboneSpec", "MODALITIES", "check_handle"]
 
 MODALITIES = ("vision", "text", "audio")
-_NAME_RE = re.compile(r"^[a-z][a-z0-9_.\-]*$")
-_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+_NAME_RE = re.compile(r"[a-z][a-z0-9_.\-]*\Z")  # \Z: "$" would accept a trailing newline
+_SHA_RE = re.compile(r"[0-9a-f]{64}\Z")
 _ALLOWED_SCHEMES = ("https://", "gs://")
 
 
@@ -160,7 +160,7 @@ class BackboneSpec:
             if not isinstance(getattr(self, fname), bool):
                 raise InvalidSpecError(f"backbone {n!r}: field {fname!r} must be true or false, got {getattr(self, fname)!r}")
         tags = self.tags
-        if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):
+        if not isinstance(tags, (tuple, list)) or not all(isinstance(t, str) for t in tags):
             raise InvalidSpecError(f"backbone {n!r}: field 'tags' must be a list of strings, got {tags!r}")
         object.__setattr__(self, "tags", tuple(tags))
         if self.sha256 is not None and (not isinstance(self.sha256, str) or not _SHA_RE.match(self.sha256)):
