@@ -517,8 +517,6 @@ def test_cli_predict_handles_odd_files(runs, files, capsys):
 
 
 @needs_heavy
-@pytest.mark.xfail(reason="zoo/export.py predict_scores encodes argv text with s.encode('utf-8'): surrogate-escaped "
-                          "bytes raise UnicodeEncodeError (traceback); fix: s.encode('utf-8', 'surrogateescape')")
 def test_cli_predict_non_utf8_argv(runs, capsys):
     """Text given as non-UTF-8 bytes on the command line is replaced, not fatal.
 

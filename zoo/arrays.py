@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
+from zoo.inputs import text_bytes
 from zoo.datafiles import AUTOTUNE, DataWarning
 from zoo.dataset import _MIN_SECONDS, Dataset, DataSummary, _check_args, _check_modality, _positive_int, _sort_names
 from zoo.errors import InputError
@@ -49,7 +50,7 @@ def _text_array(inputs: Any) -> np.ndarray:
             s = s.item()
         if not isinstance(s, (str, bytes)):
             raise InputError(f"text inputs must be strings; item {i} is {type(s).__name__} ({s!r:.40})")
-        out.append(s.encode("utf-8") if isinstance(s, str) else s)
+        out.append(text_bytes(s))
     return np.asarray(out, dtype=object)
 
 

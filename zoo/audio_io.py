@@ -22,6 +22,7 @@ import functools
 import math
 import os
 import struct
+import warnings
 import wave
 from dataclasses import dataclass
 
@@ -120,13 +121,19 @@ def wav_info(path: os.PathLike | str) -> WavInfo:
     return WavInfo(rate, channels, width, "int" if tag == _PCM else "float", n_frames, data[0], data[1])
 
 
-def _decode(raw: bytes, info: WavInfo) -> np.ndarray:
+def _decode(raw: bytes, info: WavInfo, path: str | os.PathLike = "?") -> np.ndarray:
     n = info.n_frames * info.channels
     w = info.sample_width
     raw = raw[: n * w]
     if info.encoding == "float":
         x = np.frombuffer(raw, "<f4" if w == 4 else "<f8").astype(np.float32)
-        x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
+        bad = int(np.count_nonzero(~np.isfinite(x)))
+        if bad:
+            from zoo.datafiles import DataWarning  # late: datafiles imports this module
+
+            warnings.warn(f"{path}: {bad} NaN/Inf samples replaced (NaN -> 0, Inf -> +-1); check the recording",
+                          DataWarning, stacklevel=3)
+            x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
     elif w == 1:
         x = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
     elif w == 2:
@@ -161,7 +168,7 @@ def read_wav(path: os.PathLike | str, sample_rate: int = 16000) -> np.ndarray:
             raw = f.read(info.data_bytes)
     except OSError as exc:
         raise _bad(path, exc.strerror or str(exc)) from None
-    x = _decode(raw, info).mean(axis=1, dtype=np.float32)
+    x = _decode(raw, info, path).mean(axis=1, dtype=np.float32)
     x = resample(x, info.sample_rate, sample_rate)
     return np.clip(x, -1.0, 1.0).astype(np.float32, copy=False)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from zoo.inputs import text_bytes
 from zoo.errors import ConfigurationError, DataError, ZooError
 from zoo.quiet import quiet_tensorflow
 
@@ -249,7 +250,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     results = []
     for item, row in zip(args.inputs, scores):
         order = row.argsort()[::-1][:k]
-        results.append({"input": item, "predictions": [{"label": names[i], "score": float(row[i])} for i in order]})
+        shown = text_bytes(item).decode("utf-8", "replace")  # undecodable argv bytes shown as U+FFFD
+        results.append({"input": shown, "predictions": [{"label": names[i], "score": float(row[i])} for i in order]})
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

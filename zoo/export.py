@@ -28,11 +28,13 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from zoo.inputs import text_bytes
 from zoo.errors import ConfigurationError, DataError, ExportError
 from zoo.quiet import captured_stderr
 from zoo.runs import atomic_write_json, replace_dir
@@ -139,6 +141,30 @@ def _serving_module(model: Any, spec: BackboneSpec, class_names: Sequence[str], 
     return module, signatures
 
 
+
+def _fresh_tmp_dir(path: Path) -> Path:
+    """A new ``<parent>/.<name>.tmp-XXXX`` for an atomic write of ``path``; leftovers of
+    earlier writers that were killed (their pid is gone) are removed first.
+
+    Example:
+        >>> import tempfile; d = Path(tempfile.mkdtemp()); _fresh_tmp_dir(d / "model").name.startswith(".model.tmp-")
+        True
+    """
+    for old in path.parent.glob(f".{path.name}.tmp-*"):
+        try:
+            pid = int((old / ".owner").read_text())
+            os.kill(pid, 0)
+            continue  # its writer is still running
+        except ProcessLookupError:
+            pass
+        except (OSError, ValueError):
+            if time.time() - old.stat().st_mtime < 3600:
+                continue  # no owner file yet: leave recent ones alone
+        shutil.rmtree(old, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    (tmp / ".owner").write_text(str(os.getpid()))
+    return tmp
+
 def save_model(model: Any, path: str | os.PathLike, *, spec: BackboneSpec, class_names: Sequence[str],
                binary: bool = False, extra: dict | None = None) -> Path:
     """Save ``model`` as a SavedModel at ``path`` with raw-input serving signatures (atomically).
@@ -156,7 +182,7 @@ def save_model(model: Any, path: str | os.PathLike, *, spec: BackboneSpec, class
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     module, signatures = _serving_module(model, spec, class_names, binary)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    tmp = _fresh_tmp_dir(path)
     try:
         tf.saved_model.save(module, str(tmp / "m"), signatures=signatures)
         meta = {
@@ -241,7 +267,7 @@ def predict_scores(loaded: Any, modality: str, inputs: Sequence[Any], *, batch_s
     else:
         key = "images" if modality == "vision" else "text"
         for chunk in _batches(list(inputs), batch_size):
-            items = [s.encode("utf-8") if isinstance(s, str) else bytes(s) for s in chunk]
+            items = [text_bytes(s) for s in chunk]
             out.append(fn(**{key: tf.constant(items, tf.string)})["scores"].numpy())
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
@@ -297,7 +323,7 @@ def copy_savedmodel(src: str | os.PathLike, out: str | os.PathLike) -> Path:
     if out.exists() and not (out / "saved_model.pb").exists() and any(out.iterdir()):
         raise ConfigurationError(f"--out '{out}' exists and is not a SavedModel directory; choose another path")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp = _fresh_tmp_dir(out)
     try:
         shutil.copytree(src, tmp / "m")
         verify_export(tmp / "m")

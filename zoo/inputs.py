@@ -20,7 +20,18 @@ import numpy as np
 from zoo.errors import InputError
 from zoo.spec import BackboneSpec
 
-__all__ = ["check_inputs", "check_one", "InputWarning"]
+__all__ = ["check_inputs", "check_one", "InputWarning", "text_bytes"]
+
+
+def text_bytes(s: str | bytes) -> bytes:
+    """UTF-8 bytes of a text input; undecodable bytes (surrogate-escaped, as in ``sys.argv``)
+    pass through unchanged, and the model replaces them with U+FFFD.
+
+    Example:
+        >>> text_bytes("café"), text_bytes(b"x")
+        (b'caf\\xc3\\xa9', b'x')
+    """
+    return s.encode("utf-8", "surrogateescape") if isinstance(s, str) else bytes(s)
 
 
 class InputWarning(UserWarning):

@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from zoo.inputs import check_inputs
+import numpy as np
+
+from zoo.inputs import check_inputs, text_bytes
 from zoo.tfk import keras, tf
 
 __all__ = ["ZooModel", "ZooParts"]
@@ -40,6 +42,16 @@ class ZooParts:
     lr_scales: dict = field(default_factory=dict)
     loss: Any = None
     metrics: list = field(default_factory=list)
+
+
+def _text_ready(x: Any) -> Any:
+    """Lists of strings (the documented text input) as arrays: Keras' data adapters
+    reject a plain list of str once labels are given (``evaluate``/``fit``)."""
+    if isinstance(x, dict):
+        return {k: _text_ready(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)) and x and all(isinstance(s, (str, bytes)) for s in x):
+        return np.asarray([text_bytes(s) for s in x], dtype=object)
+    return x
 
 
 class ZooModel(keras.Model):
@@ -66,15 +78,15 @@ class ZooModel(keras.Model):
 
     def predict(self, x: Any, *args: Any, **kwargs: Any) -> Any:
         self._check(x)
-        return super().predict(x, *args, **kwargs)
+        return super().predict(_text_ready(x), *args, **kwargs)
 
     def evaluate(self, x: Any = None, *args: Any, **kwargs: Any) -> Any:
         self._check(x)
-        return super().evaluate(x, *args, **kwargs)
+        return super().evaluate(_text_ready(x), *args, **kwargs)
 
     def fit(self, x: Any = None, *args: Any, **kwargs: Any) -> Any:
         self._check(x)
-        return super().fit(x, *args, **kwargs)
+        return super().fit(_text_ready(x), *args, **kwargs)
 
     def train_step(self, data: Any) -> Any:
         scales = self.zoo.lr_scales

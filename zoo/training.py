@@ -23,7 +23,7 @@ import numpy as np
 from zoo.build import compile_model, make_optimizer, set_layer_decay
 from zoo.errors import ConfigurationError, InputError
 from zoo.freeze import FreezeSchedule, Stage, parse_freeze
-from zoo.inputs import check_inputs
+from zoo.inputs import check_inputs, text_bytes
 from zoo.model import ZooModel
 from zoo.tfk import keras, tf
 
@@ -61,7 +61,7 @@ def as_dataset(data: Any, batch_size: int = 32, *, shuffle: bool = False, seed: 
 
 def _tensor_ready(x: Any) -> Any:
     if isinstance(x, (list, tuple)) and x and isinstance(x[0], (str, bytes)):
-        return np.asarray([s.encode("utf-8", "replace") if isinstance(s, str) else s for s in x], dtype=object)
+        return np.asarray([text_bytes(s) for s in x], dtype=object)
     return np.asarray(x)
 
 
