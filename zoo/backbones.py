@@ -108,11 +108,12 @@ class Backbone(keras.layers.Layer):
         super().__init__(name=name or _layer_name(spec.name), trainable=True, **kwargs)
         self.spec = spec
         ensure_local_module(spec)
-        obj = zhub.load(spec.handle, sha256=spec.sha256, text_ops=spec.text_ops)
+        io_local = _localhost_io()
+        obj = zhub.load(spec.handle, sha256=spec.sha256, text_ops=spec.text_ops, tpu_io=io_local)
         self.pre = None
         self._pack = None
         if spec.preprocessor:
-            pre_obj = zhub.load(spec.preprocessor, text_ops=True)
+            pre_obj = zhub.load(spec.preprocessor, text_ops=True, tpu_io=io_local)
             self.pre = HubModule(pre_obj, trainable=False, name="preprocessor")
             self._pack = pre_obj if (spec.seq_length or 128) != 128 else None
         output_key = spec.output_key if spec.modality == "text" else None
@@ -209,6 +210,12 @@ class Backbone(keras.layers.Layer):
         config = super().get_config()
         config["spec_name"] = self.spec.name
         return config
+
+
+def _localhost_io() -> bool:
+    """Whether modules may be read through ``/job:localhost`` (what TPU hosts need): that job
+    does not exist in a multi-worker cluster (TF_CONFIG), where the local job is ``/job:worker``."""
+    return any(d.name.startswith("/job:localhost/") for d in tf.config.list_logical_devices("CPU"))
 
 
 def _prepare_images(images: Any, input_shape: tuple[int, int, int]) -> Any:

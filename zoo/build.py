@@ -9,6 +9,8 @@ Example:
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any, Callable, Sequence
 
 from zoo.backbones import Backbone
@@ -282,3 +284,16 @@ def set_layer_decay(model: ZooModel, layer_decay: float | None) -> None:
             for ref, depth in bb.block_depths().items():
                 scales[ref] = float(layer_decay) ** depth
     model.zoo.lr_scales = scales
+
+
+class _CallableModule(types.ModuleType):
+    """``zoo.build`` is both this module and the function: importing the module first
+    (``import zoo.training``, ``from zoo.build import ...``, or ``zoo.fit`` before
+    ``zoo.build``) makes Python set the package attribute ``zoo.build`` to the module,
+    shadowing the lazily exported function; calling the module calls `build`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ZooModel:
+        return build(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

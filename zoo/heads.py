@@ -95,6 +95,7 @@ def embedding_head(features: Any, *, num_classes: int | None, options: dict) -> 
     return keras.layers.UnitNormalization(axis=-1, name="l2_normalize", dtype="float32")(x)
 
 
+@keras.utils.register_keras_serializable(package="zoo")
 class SupervisedContrastiveLoss(keras.losses.Loss):
     """In-batch supervised contrastive loss on L2-normalised embeddings and integer labels.
 

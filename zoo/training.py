@@ -210,6 +210,11 @@ def fit(model: ZooModel, data: Any, *, epochs: int | None = None, schedule: Free
             _apply_stage(model, stage, total_steps=(steps * n_epochs) if steps else None)
         else:
             _fit_warmup(model, (steps * n_epochs) if steps else None)
+        if not model.trainable_weights:
+            raise ConfigurationError(
+                "nothing to train: every backbone is frozen and the head has no weights of its own (e.g. task "
+                "'embedding' without projection_dim); pass projection_dim=128, a head, or freeze='full'/'top:K'"
+            )
         frozen = all(b.is_frozen for b in parts.backbones)
         use_cache = frozen and (cache_features or (cache_features is None and not random_pipeline))
         if cache_features and not frozen:
