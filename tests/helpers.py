@@ -25,7 +25,7 @@ import zoo
 
 __all__ = [
     "install", "hub_modules", "toy_data", "ToyData", "family_representatives", "applicable_tasks",
-    "matrix", "heavy_matrix", "as_params", "first_of", "UNNORMALISED_FEATURES", "seeded", "build_kwargs", "TASK_OPTIONS", "backbone_variables", "snapshot", "changed",
+    "matrix", "heavy_matrix", "as_params", "first_of", "seeded", "build_kwargs", "TASK_OPTIONS", "backbone_variables", "snapshot", "changed",
 ]
 
 # ------------------------------------------------------------------ test modules
@@ -38,10 +38,6 @@ _LOCK = threading.Lock()
 TASK_OPTIONS: dict[str, dict] = {"embedding": {"projection_dim": 16}}
 
 
-# Real TF Hub feature vectors have mean |f| of order 1 (at most a few units). Some tiny
-# vision test modules give 50-1e5 (their residual blocks are not normalised), which
-# saturates any head at init; "fit reduces the loss" cannot hold there.
-UNNORMALISED_FEATURES = 10.0
 
 
 @pytest.fixture(autouse=True)

@@ -103,6 +103,8 @@ def _check_vision(spec, obj):
     out = obj(images)  # training=False by default
     assert out.dtype == tf.float32 and out.shape == (2, spec.output_dim)
     assert float(tf.reduce_max(tf.abs(out[0] - out[1]))) > 1e-4, "output does not depend on the input"
+    # like real feature vectors, of order 1 however many blocks (else every head saturates)
+    assert float(tf.reduce_mean(tf.abs(out))) < 10.0, float(tf.reduce_mean(tf.abs(out)))
     assert all((b == v.numpy()).all() for b, v in zip(before, stats)), "BN stats changed in inference mode"
     obj(images, training=True)
     assert any((b != v.numpy()).any() for b, v in zip(before, stats)), "BN stats not updated in training mode"

@@ -153,11 +153,12 @@ class VisionModule(HubObject):
         if self._pool > 1:
             x = tf.nn.avg_pool2d(x, self._pool, self._pool, "VALID")
         x = tf.nn.relu(tf.nn.conv2d(x, self.stem_kernel, 1, "SAME") + self.stem_bias)
+        n_blocks = float(max(len(self.block_kernels), 1))
         for i, k in enumerate(self.block_kernels):
             y = tf.nn.conv2d(x, k, 1, "SAME")
             if i == 0:
                 y = self._batch_norm(y, training)
-            x = x + tf.nn.relu(y)
+            x = x + tf.nn.relu(y) / n_blocks  # scaled residual: features stay O(1) however deep
         pooled = tf.reduce_mean(x, axis=[1, 2])
         return tf.matmul(pooled, self.top_kernel) + self.top_bias
 
