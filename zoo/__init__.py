@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 # heavy (TensorFlow) parts, imported on first use
 _LAZY = {
     "load_backbone": "zoo.backbones",
-    "build": "zoo.build",
+    "build": "zoo.builder",
     "fit": "zoo.training",
     "FreezeSchedule": "zoo.freeze",
     "Stage": "zoo.freeze",

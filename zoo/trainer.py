@@ -239,7 +239,7 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
             run.check_fresh(force=force)
         spec, task = check_config(cfg)
 
-        from zoo.build import build as build_model
+        from zoo.builder import build as build_model
         from zoo.export import save_model
         from zoo.freeze import FreezeSchedule
         from zoo.reports import plot_training_curve

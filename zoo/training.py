@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from zoo.build import compile_model, make_optimizer, set_layer_decay
+from zoo.builder import compile_model, make_optimizer, set_layer_decay
 from zoo.errors import ConfigurationError, InputError
 from zoo.freeze import FreezeSchedule, Stage, parse_freeze
 from zoo.inputs import check_inputs, text_bytes
@@ -243,7 +243,7 @@ def fit(model: ZooModel, data: Any, *, epochs: int | None = None, schedule: Free
 
 def _fit_warmup(model: ZooModel, total_steps: int | None) -> None:
     # a BERT-style default schedule learns the run's length once it is known
-    from zoo.build import WarmupLinear
+    from zoo.builder import WarmupLinear
 
     lr = getattr(model.optimizer, "_learning_rate", None)
     if isinstance(lr, WarmupLinear) and lr.total_steps is None and total_steps and model.train_function is None:
@@ -251,7 +251,7 @@ def _fit_warmup(model: ZooModel, total_steps: int | None) -> None:
 
 
 def _fresh_metrics(model: ZooModel) -> list:
-    from zoo.build import _loss_and_metrics
+    from zoo.builder import _loss_and_metrics
 
     return _loss_and_metrics(model.zoo)[1]
 

@@ -9,8 +9,6 @@ Example:
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import Any, Callable, Sequence
 
 from zoo.backbones import Backbone
@@ -285,15 +283,3 @@ def set_layer_decay(model: ZooModel, layer_decay: float | None) -> None:
                 scales[ref] = float(layer_decay) ** depth
     model.zoo.lr_scales = scales
 
-
-class _CallableModule(types.ModuleType):
-    """``zoo.build`` is both this module and the function: importing the module first
-    (``import zoo.training``, ``from zoo.build import ...``, or ``zoo.fit`` before
-    ``zoo.build``) makes Python set the package attribute ``zoo.build`` to the module,
-    shadowing the lazily exported function; calling the module calls `build`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> ZooModel:
-        return build(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
