@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import zoo
+
 import zoo.data as zd
 from zoo.cli import main
 
@@ -360,11 +362,19 @@ def test_heavy_parser_does_not_import_tensorflow():
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=120)
 
 
-def test_cache_commands(capsys):
+def test_cache_commands(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "hub"))  # independent of what other tests cached
     code, out, _ = run_cli(capsys, "cache", "ls")
     assert code == 0 and out.startswith("cache ")
     code, out, _ = run_cli(capsys, "cache", "verify", "mobilenet_v2", "--no-load")
     assert code == 1 and "failed" in out
+    from zoo.testing import install_in_hub_cache
+
+    install_in_hub_cache(zoo.get("mobilenet_v2"), tmp_path / "hub")
+    code, out, _ = run_cli(capsys, "cache", "verify", "mobilenet_v2")
+    assert code == 0 and "failed" not in out.lower().replace("0 failed", "")
+    code, out, _ = run_cli(capsys, "cache", "ls")
+    assert code == 0 and "mobilenet_v2" in out
     code, _, err = run_cli(capsys, "cache", "clear")
     assert code == 2 and "--all" in one_line_error(err)
 
