@@ -74,6 +74,7 @@ class HubModule(hub.KerasLayer):
         rest = [w for w in self._trainable_weights if w.ref() not in chosen]
         return self._dedup_weights(rest + super().non_trainable_weights)
 
+    @tf.autograph.experimental.do_not_convert  # no tensor-dependent Python control flow: skip conversion
     def call(self, inputs: Any, training: Any = None) -> Any:
         if self.force_inference:
             training = False
@@ -165,6 +166,7 @@ class Backbone(keras.layers.Layer):
         return {v.ref(): n - 1 - i for i, block in enumerate(self.blocks) for v in block}
 
     # ---- forward -------------------------------------------------------------------------
+    @tf.autograph.experimental.do_not_convert
     def call(self, inputs: Any, training: Any = None) -> Any:
         m = self.spec.modality
         if m == "vision":
@@ -228,7 +230,9 @@ def _prepare_images(images: Any, input_shape: tuple[int, int, int]) -> Any:
     peak = tf.reduce_max(x, axis=[1, 2, 3], keepdims=True)
     x = tf.where(peak > 1.0, x / 255.0, x)
     h, w = input_shape[0], input_shape[1]
-    x = tf.image.resize(x, (h, w), antialias=True)
+    same_size = tf.reduce_all(tf.equal(tf.shape(x)[1:3], [h, w]))
+    x = tf.cond(same_size, lambda: x, lambda: tf.image.resize(x, (h, w), antialias=True))
+    x = tf.ensure_shape(x, [None, h, w, 3])
     return tf.clip_by_value(x, 0.0, 1.0)
 
 

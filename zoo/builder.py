@@ -251,8 +251,8 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
             outputs = build_head(fused, num_classes=num_classes, options={**options, "policy": policy})
         head_model = keras.Model(feat_inputs if len(feat_inputs) > 1 else feat_inputs[0], outputs, name="head")
         raw_inputs = list(inputs.values())
-        feats = feature_model(raw_inputs if len(raw_inputs) > 1 else raw_inputs[0])
-        outputs = head_model(feats)
+        # the head on the backbone outputs already traced (one symbolic pass through each module)
+        outputs = head_model(features if len(features) > 1 else features[0])
         model_inputs = inputs if len(specs) > 1 else raw_inputs[0]
         model = ZooModel(inputs=model_inputs, outputs=outputs, name=f"zoo_{task_spec.name}")
 
