@@ -23,46 +23,12 @@ import numpy as np
 from zoo.builder import compile_model, make_optimizer, set_layer_decay
 from zoo.errors import ConfigurationError, InputError
 from zoo.freeze import FreezeSchedule, Stage, parse_freeze
-from zoo.inputs import check_inputs, text_bytes
+from zoo.arrays import as_dataset
+from zoo.inputs import check_inputs
 from zoo.model import ZooModel
 from zoo.tfk import keras, tf
 
 __all__ = ["fit", "as_dataset", "has_random_ops", "extract_features"]
-
-
-def as_dataset(data: Any, batch_size: int = 32, *, shuffle: bool = False, seed: int = 0) -> Any:
-    """A batched ``tf.data.Dataset`` of ``(inputs, labels)`` from a Dataset, a zoo ``data.Dataset`` or a tuple.
-
-    Example:
-        >>> ds = as_dataset((np.zeros((4, 2)), np.zeros(4)), batch_size=2)
-        >>> [tuple(x.shape) for x, _ in ds]
-        [(2, 2), (2, 2)]
-    """
-    if isinstance(data, tf.data.Dataset):
-        return data
-    if hasattr(data, "train") and isinstance(getattr(data, "train"), tf.data.Dataset):
-        return data.train
-    if isinstance(data, (tuple, list)) and len(data) == 2:
-        x, y = data
-        if isinstance(x, dict):
-            x = {k: _tensor_ready(v) for k, v in x.items()}
-        else:
-            x = _tensor_ready(x)
-        y = np.asarray(y)
-        n = len(y)
-        ds = tf.data.Dataset.from_tensor_slices((x, y))
-        if shuffle:
-            ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    raise InputError(
-        f"data must be a tf.data.Dataset of (inputs, labels) batches or an (inputs, labels) tuple, got {type(data).__name__}"
-    )
-
-
-def _tensor_ready(x: Any) -> Any:
-    if isinstance(x, (list, tuple)) and x and isinstance(x[0], (str, bytes)):
-        return np.asarray([text_bytes(s) for s in x], dtype=object)
-    return np.asarray(x)
 
 
 _RANDOM_MARKERS = ("Random", "Multinomial", "Dropout")
