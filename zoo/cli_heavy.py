@@ -65,6 +65,12 @@ are named in the error (--select-tf-ops lets TensorFlow run them via Flex).""",
 trains vision, text and audio models on small generated datasets with the starter
 backbones (random weights, NOT pretrained; offline), evaluates them on held-out
 data, exports, reloads the export and predicts, then prints a report.""",
+    "bench": """examples:
+  zoo bench --quick
+  zoo bench --cases 1,3 --reps 5
+
+needs a source checkout (the benchmarks/ folder); prints medians, zoo/baseline
+ratios and targets, and writes benchmarks/results.json.""",
 }
 
 
@@ -99,7 +105,7 @@ def _positive_float(text: str) -> float:
 
 
 def add_heavy_commands(cmd: Callable[[str, str], argparse.ArgumentParser], heavy: Callable[[str], Any]) -> None:
-    """Add train / evaluate / predict / export / cache / demo to the ``zoo`` parser.
+    """Add train / evaluate / predict / export / cache / demo / bench to the ``zoo`` parser.
 
     ``cmd(name, help)`` creates a sub-parser; ``heavy(name)`` returns the function that
     runs ``zoo.commands.cmd_<name>``.
@@ -186,3 +192,10 @@ def add_heavy_commands(cmd: Callable[[str, str], argparse.ArgumentParser], heavy
     s.add_argument("--quick", action="store_true", help="smaller data and fewer epochs (under a minute)")
     s.add_argument("--json", action="store_true", help="print the report as JSON")
     s.set_defaults(func=heavy("demo"))
+
+    s = cmd("bench", "benchmark zoo against hand-written hub.KerasLayer code (runs python -m benchmarks)")
+    s.add_argument("--quick", action="store_true", help="small N, 1 repetition: proves it runs, timings meaningless")
+    s.add_argument("--cases", help="comma-separated case numbers, e.g. 1,3 (default: all)")
+    s.add_argument("--reps", type=int, help="repetitions per side (default 3)")
+    s.add_argument("--out", metavar="JSON", help="results file (default benchmarks/results.json)")
+    s.set_defaults(func=heavy("bench"))

@@ -423,3 +423,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     report = run_demo(args.out, quick=args.quick, say=(lambda _m: None) if args.json else print)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0 if report["ok"] else 1
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """``zoo bench``: run the benchmark suite of a source checkout (``python -m benchmarks``).
+
+    Example:
+        >>> main(["bench", "--quick", "--cases", "6"])                      # doctest: +SKIP
+        0
+    """
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "benchmarks" / "__main__.py").is_file():
+        raise ConfigurationError(f"zoo bench needs a source checkout with benchmarks/ (looked in {root}); "
+                                 "clone the repository and run it there")
+    argv = ["--quick"] if args.quick else []
+    for key in ("cases", "reps", "out"):
+        if getattr(args, key) is not None:
+            argv += [f"--{key}", str(getattr(args, key))]
+    return subprocess.call([sys.executable, "-m", "benchmarks", *argv], cwd=root)
