@@ -48,14 +48,21 @@ def _tail(text: str, n: int = 25) -> str:
     return "\n".join(lines[-n:])
 
 
-def _worker(job: str, side: str, params: dict, env: dict, timeout: float) -> tuple[dict | None, str | None, float]:
-    cmd = [sys.executable, "-m", "benchmarks.worker", job, side, json.dumps(params)]
+def _timed_run(cmd: list[str], env: dict, timeout: float) -> tuple[subprocess.CompletedProcess | None, float]:
+    """Run ``cmd`` in the repository root; (process or None on time-out, wall seconds)."""
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return None, f"timed out after {timeout:.0f} s", time.perf_counter() - t0
-    wall = time.perf_counter() - t0
+        return None, time.perf_counter() - t0
+    return proc, time.perf_counter() - t0
+
+
+def _worker(job: str, side: str, params: dict, env: dict, timeout: float) -> tuple[dict | None, str | None, float]:
+    cmd = [sys.executable, "-m", "benchmarks.worker", job, side, json.dumps(params)]
+    proc, wall = _timed_run(cmd, env, timeout)
+    if proc is None:
+        return None, f"timed out after {timeout:.0f} s", wall
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(MARKER):
             return json.loads(line[len(MARKER):]), None, wall
@@ -69,12 +76,9 @@ def _zoo_list_cmd() -> list[str]:
 
 def _startup(env: dict, side: str, timeout: float) -> tuple[dict | None, str | None, float]:
     cmd = [sys.executable, "-c", "import tensorflow"] if side == "baseline" else _zoo_list_cmd()
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return None, f"timed out after {timeout:.0f} s", time.perf_counter() - t0
-    wall = time.perf_counter() - t0
+    proc, wall = _timed_run(cmd, env, timeout)
+    if proc is None:
+        return None, f"timed out after {timeout:.0f} s", wall
     if proc.returncode != 0:
         return None, f"{' '.join(cmd)} exited {proc.returncode}: {_tail(proc.stderr)}", wall
     return {"seconds": wall, "command": " ".join(cmd)}, None, wall
