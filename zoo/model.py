@@ -40,8 +40,6 @@ class ZooParts:
     strategy: Any = None
     config: dict = field(default_factory=dict)
     lr_scales: dict = field(default_factory=dict)
-    loss: Any = None
-    metrics: list = field(default_factory=list)
 
 
 def _text_ready(x: Any) -> Any:

@@ -64,8 +64,7 @@ def extract_features(model: ZooModel, ds: Any, *, verbose: int = 1, label: str =
     fm = model.zoo.feature_model
     extract = tf.function(lambda x: fm(x, training=False), reduce_retracing=True)
     limit = float(os.environ.get("ZOO_FEATURE_CACHE_MB", "2048")) * 2**20
-    n_batches = int(ds.cardinality().numpy()) if ds.cardinality().numpy() > 0 else None
-    bar = keras.utils.Progbar(n_batches, unit_name="batch") if verbose else None
+    bar = keras.utils.Progbar(_known_batches(ds), unit_name="batch") if verbose else None
     feats: list = []
     labels: list = []
     size = 0
@@ -116,7 +115,13 @@ def _batch_size_of(ds: Any) -> int:
     return 32
 
 
-def _merge(total: dict, history: Any, offset: int, epochs_seen: list) -> None:
+def _known_batches(ds: Any) -> int | None:
+    """Number of batches of ``ds`` when tf.data knows it (None for unknown or infinite)."""
+    n = int(ds.cardinality().numpy())
+    return n if n > 0 else None
+
+
+def _merge(total: dict, history: Any, epochs_seen: list) -> None:
     for k, v in history.history.items():
         total.setdefault(k, []).extend(v)
     epochs_seen.extend(e for e in history.epoch)
@@ -147,8 +152,8 @@ def fit(model: ZooModel, data: Any, *, epochs: int | None = None, schedule: Free
         check_inputs([b.spec for b in parts.backbones], data[0], fused=len(parts.backbones) > 1)
     ds = as_dataset(data, batch_size, shuffle=True)
     val = as_dataset(validation_data, batch_size) if validation_data is not None else None
-    if hasattr(data, "val") and val is None and getattr(data, "val", None) is not None:
-        val = data.val
+    if val is None:
+        val = getattr(data, "val", None)  # a zoo.data Dataset brings its validation split
     if schedule is None:
         if epochs is None:
             raise ConfigurationError("zoo.fit needs epochs=N or schedule=zoo.FreezeSchedule([...])")
@@ -166,7 +171,7 @@ def fit(model: ZooModel, data: Any, *, epochs: int | None = None, schedule: Free
     epoch = 0
     random_pipeline = has_random_ops(ds) if cache_features is None else False
     cached = {}
-    steps = int(ds.cardinality().numpy()) if ds.cardinality().numpy() > 0 else None
+    steps = _known_batches(ds)
     for stage, n_epochs in zip(stages, stage_epochs):
         start, end = epoch, epoch + n_epochs
         epoch = end
@@ -200,7 +205,7 @@ def fit(model: ZooModel, data: Any, *, epochs: int | None = None, schedule: Free
                        callbacks=callbacks, verbose=verbose)
         else:
             h = model.fit(ds, epochs=end, initial_epoch=first, validation_data=val, callbacks=callbacks, verbose=verbose)
-        _merge(total, h, first, seen)
+        _merge(total, h, seen)
     history = keras.callbacks.History()
     history.set_model(model)
     history.history, history.epoch = total, seen
