@@ -108,14 +108,22 @@ def _store(inputs: Any, modality: str) -> Callable[[tf.Tensor], tf.Tensor]:
     return lambda i: ft[st[i]:st[i + 1]]
 
 
+# stores whose getter takes a vector of indices (ragged audio and dicts go example by example)
+_WHOLE_BATCH = ("vision", "text", "array")
+
+
 def _pipeline(get: Callable, labels: np.ndarray | None, idx: np.ndarray, modality: str, batch_size: int,
               shuffle: bool, seed: int) -> tf.data.Dataset:
     ds = tf.data.Dataset.from_tensor_slices(tf.constant(idx, tf.int64))
     if shuffle:
         ds = ds.shuffle(max(1, len(idx)), seed=seed, reshuffle_each_iteration=True)
-    if labels is None:
+    y = None if labels is None else tf.constant(labels)
+    if modality in _WHOLE_BATCH:  # one gather per batch, as Keras does for NumPy inputs
+        ds = ds.batch(batch_size)
+        ds = ds.map(get if y is None else (lambda i: (get(i), tf.gather(y, i))), num_parallel_calls=AUTOTUNE)
+        return ds.prefetch(AUTOTUNE)
+    if y is None:
         return _batch(ds.map(get, num_parallel_calls=AUTOTUNE), modality, batch_size, [None])
-    y = tf.constant(labels)
     ds = ds.map(lambda i: (get(i), tf.gather(y, i)), num_parallel_calls=AUTOTUNE)
     return _batch(ds, modality, batch_size, ([None], list(labels.shape[1:])))
 
