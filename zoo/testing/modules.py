@@ -185,7 +185,8 @@ def _write_class_map(path: Path) -> None:
 
 
 class AudioModule(HubObject):
-    """YAMNet/VGGish-like: 0.96 s frames with 0.48 s hop over a 1-D waveform, a real
+    """YAMNet/VGGish-like: 0.96 s frames with 0.48 s hop over a 1-D waveform (YAMNet: 0.975 s of
+    samples per frame, as its 96 STFT frames of 25 ms every 10 ms need), a real
     log-mel front end, mean-pooled per frame and projected.
 
     YAMNet: ``__call__(waveform) -> (scores [N, 521], embeddings [N, D], log_mel [M, 64])``
@@ -197,7 +198,8 @@ class AudioModule(HubObject):
         rng = np.random.RandomState(seed)
         sr = spec.sample_rate or 16000
         self._yamnet = spec.family == "yamnet"
-        self._frame, self._hop = int(round(0.96 * sr)), int(round(0.48 * sr))
+        window = 0.975 if self._yamnet else 0.96
+        self._frame, self._hop = int(round(window * sr)), int(round(0.48 * sr))
         self._win, self._step = int(round(0.025 * sr)), int(round(0.010 * sr))
         self._fft = 1 << (self._win - 1).bit_length()
         mel = tf.signal.linear_to_mel_weight_matrix(64, self._fft // 2 + 1, sr, 125.0, min(7500.0, sr / 2.0))
