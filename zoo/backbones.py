@@ -9,9 +9,8 @@
 * text: a batch of strings (invalid UTF-8 is replaced, not fatal); BERT-style
   backbones run their preprocessing module first.
 * audio: ``[B, T]`` float32 mono waveforms at the backbone's sample rate; the
-  module's per-frame embeddings are mean-pooled per clip. With ``frame_window``
-  / ``frame_hop`` in the registry the whole batch goes through one module call
-  (see `zoo.audio_batching`), else one call per clip.
+  module (one clip per call) is vectorised over the batch (`zoo.audio_batching`)
+  and its per-frame embeddings are mean-pooled per clip.
 
 Example:
     >>> import zoo, numpy as np                                        # doctest: +SKIP
@@ -22,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import tensorflow_hub as hub
@@ -36,6 +36,9 @@ from zoo.taskspec import resolve_callable
 from zoo.tfk import keras, tf
 
 __all__ = ["HubModule", "Backbone", "load_backbone", "ensure_local_module"]
+
+_EAGER_AUDIO: "weakref.WeakKeyDictionary[Backbone, Any]" = weakref.WeakKeyDictionary()
+
 
 class HubModule(hub.KerasLayer):
     """``hub.KerasLayer`` whose trainable variables can be limited to some blocks.
@@ -123,7 +126,6 @@ class Backbone(keras.layers.Layer):
             force_inference=(spec.modality == "vision" and not bn_training), name="module",
         )
         self._audio_obj = obj if spec.modality == "audio" else None
-        self._framing = _audio_framing(obj, spec) if spec.modality == "audio" else None
         self.freeze_state = ("frozen", 0)
         self.set_freeze("frozen" if not trainable else "full")
 
@@ -197,24 +199,17 @@ class Backbone(keras.layers.Layer):
 
     def _audio(self, waves: Any) -> Any:
         obj, key, dim = self._audio_obj, self.spec.output_key, self.spec.output_dim
-        waves = tf.cast(waves, tf.float32)
-        if self._framing is not None:
-            return audio_batching.framed(obj, waves, key, dim, *self._framing)
-        return audio_batching.per_clip(obj, waves, key, dim)
+        if not tf.executing_eagerly():
+            return audio_batching.batched(obj, tf.cast(waves, tf.float32), key, dim)
+        fn = _EAGER_AUDIO.get(self)  # eager calls: one traced function per backbone, not one per call
+        if fn is None:
+            fn = _EAGER_AUDIO[self] = tf.function(lambda w: audio_batching.batched(obj, w, key, dim), reduce_retracing=True)
+        return fn(tf.cast(waves, tf.float32))
 
     def get_config(self) -> dict:
         config = super().get_config()
         config["spec_name"] = self.spec.name
         return config
-
-
-def _audio_framing(obj: Any, spec: BackboneSpec) -> tuple[int, int] | None:
-    """``(window, hop)`` samples when the batched one-call path is declared and checked, else None."""
-    if spec.frame_window is None or spec.frame_hop is None:
-        return None
-    window, hop = audio_batching.framing_samples(spec.frame_window, spec.frame_hop, spec.sample_rate)
-    ok = audio_batching.check_framing(obj, spec.output_key, spec.output_dim, window, hop, name=spec.name)
-    return (window, hop) if ok else None
 
 
 def _localhost_io() -> bool:

@@ -39,7 +39,7 @@ __all__ = [
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "modality": (str,), "handle": (str,), "output_dim": (int,), "preprocessor": (str,),
-    "input_shape": (list,), "sample_rate": (int,), "frame_window": (float, int), "frame_hop": (float, int), "output_key": (str,), "fine_tunable": (bool,),
+    "input_shape": (list,), "sample_rate": (int,), "output_key": (str,), "fine_tunable": (bool,),
     "family": (str,), "license": (str,), "tags": (list,), "description": (str,), "sha256": (str,),
     "block_pattern": (str,), "blocks": (int,), "seq_length": (int,), "text_ops": (bool,),
     "pretrained": (bool,), "builder": (str,), "override": (bool,), "plugin": (str,),

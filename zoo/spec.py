@@ -73,9 +73,6 @@ class BackboneSpec:
         preprocessor: handle of a separate preprocessing module (BERT), or None.
         input_shape: vision only, ``(H, W, 3)`` the module expects.
         sample_rate: audio only, Hz of the waveform the module expects.
-        frame_window, frame_hop: audio only, optional: seconds of waveform one output
-            frame of the module covers and seconds between frames (YAMNet: 0.975, 0.48).
-            Lets zoo run a whole batch in one module call (checked on load).
         output_key: which output of a dict-returning module is the embedding.
         fine_tunable: whether the module's variables may be trained.
         family, plugin, license, tags, description: catalogue metadata.
@@ -103,8 +100,6 @@ class BackboneSpec:
     preprocessor: str | None = None
     input_shape: tuple[int, int, int] | None = None
     sample_rate: int | None = None
-    frame_window: float | None = None
-    frame_hop: float | None = None
     output_key: str | None = None
     fine_tunable: bool = True
     family: str = ""
@@ -157,7 +152,6 @@ class BackboneSpec:
                 raise InvalidSpecError(f"backbone {n!r}: field 'sample_rate' must be a positive integer, got {self.sample_rate!r}")
         elif self.sample_rate is not None:
             raise InvalidSpecError(f"backbone {n!r}: field 'sample_rate' is for audio backbones only")
-        self._check_framing()
         for fname in ("output_key", "family", "plugin", "license", "description", "source"):
             v = getattr(self, fname)
             if v is not None and not isinstance(v, str):
@@ -184,24 +178,6 @@ class BackboneSpec:
                 raise InvalidSpecError(f"backbone {n!r}: field {fname!r} must be a positive integer, got {v!r}")
         if self.builder is not None and (not isinstance(self.builder, str) or ":" not in self.builder):
             raise InvalidSpecError(f"backbone {n!r}: field 'builder' must look like 'package.module:function', got {self.builder!r}")
-
-    def _check_framing(self) -> None:
-        n, window, hop = self.name, self.frame_window, self.frame_hop
-        if window is None and hop is None:
-            return
-        if self.modality != "audio":
-            raise InvalidSpecError(f"backbone {n!r}: fields 'frame_window' and 'frame_hop' are for audio backbones only")
-        if window is None or hop is None:
-            raise InvalidSpecError(f"backbone {n!r}: give both 'frame_window' and 'frame_hop' (seconds), or neither")
-        for fname, v in (("frame_window", window), ("frame_hop", hop)):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0 or v > 3600:
-                raise InvalidSpecError(f"backbone {n!r}: field {fname!r} must be a positive number of seconds, got {v!r}")
-            samples = v * self.sample_rate
-            if abs(samples - round(samples)) > 1e-6 * max(1.0, samples):
-                raise InvalidSpecError(
-                    f"backbone {n!r}: field {fname!r} = {v!r} s is {samples:g} samples at {self.sample_rate} Hz; "
-                    "it must be a whole number of samples")
-            object.__setattr__(self, fname, float(v))
 
     @property
     def input_description(self) -> str:

@@ -28,7 +28,6 @@ def register_backbones(register):
         name="starter_audio", modality="audio", family="starter_audio", plugin="audio",
         handle=str(starter_dir("starter_audio") / STARTER_VERSION), builder="zoo.starters:build_starter",
         output_dim=64, output_key="embeddings", sample_rate=16000, pretrained=False, license="Apache-2.0",
-        frame_window=0.96, frame_hop=0.48,
         block_pattern=r"block_(\d+)/", blocks=4, tags=("starter", "offline"),
         description="NOT PRETRAINED: log-mel + small conv encoder built locally with random weights (YAMNet-style outputs).",
     ))
