@@ -10,7 +10,8 @@ dimension, so the tutorials loop over clips in Python. zoo runs a batch
   the frames of all clips, with exactly the frames (and zero padding) each clip
   gets alone; ops pfor cannot vectorise run in a loop inside the same graph.
 * `per_clip`: one module call per clip (``tf.map_fn``), used when vectorising
-  fails for a module.
+  fails for a module, and while the module is being fine-tuned: in graph mode
+  pfor does not pass gradients on to the variables the module captures.
 
 Example:
     >>> pick_output(("scores", "embeddings", "log_mel"), None)

@@ -199,6 +199,8 @@ class Backbone(keras.layers.Layer):
 
     def _audio(self, waves: Any) -> Any:
         obj, key, dim = self._audio_obj, self.spec.output_key, self.spec.output_dim
+        if self.module.trainable:  # pfor drops the gradients to the module's variables in graph mode
+            return audio_batching.per_clip(obj, tf.cast(waves, tf.float32), key, dim)
         if not tf.executing_eagerly():
             return audio_batching.batched(obj, tf.cast(waves, tf.float32), key, dim)
         fn = _EAGER_AUDIO.get(self)  # eager calls: one traced function per backbone, not one per call
