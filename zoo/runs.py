@@ -34,8 +34,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
+from zoo.atomic import _json_default, atomic_write_json, atomic_write_text, replace_dir
+from zoo.checkpoints import CheckpointInfo, checkpoint_objects, restore_weights
 from zoo.errors import ConfigurationError
 
 __all__ = [
@@ -46,80 +48,6 @@ __all__ = [
 KEEP_CHECKPOINTS = 2
 RUN_FILES = ("run.json", "checkpoints", "model", "labels.txt", "metrics.json", "training_curve.png",
              "confusion_matrix.png", "evaluation.json")
-
-
-# --------------------------------------------------------------------------- atomic writes
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temp file in the same folder, fsync, rename).
-
-    Example:
-        >>> import tempfile, pathlib
-        >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
-        >>> atomic_write_text(p, "hi\\n"); p.read_text()
-        'hi\\n'
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
-    """Write ``obj`` as indented JSON to ``path`` atomically.
-
-    Example:
-        >>> import tempfile, pathlib
-        >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.json"
-        >>> atomic_write_json(p, {"a": 1}); json.loads(p.read_text())
-        {'a': 1}
-    """
-    atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-def replace_dir(tmp: str | os.PathLike, final: str | os.PathLike) -> None:
-    """Move the finished directory ``tmp`` to ``final``, replacing an older ``final``.
-
-    The old directory is first renamed aside, so ``final`` is at every moment either
-    the complete old directory, absent, or the complete new one; never a mix.
-
-    Example:
-        >>> import tempfile, pathlib
-        >>> d = pathlib.Path(tempfile.mkdtemp()); (d / "t").mkdir(); _ = (d / "t" / "f").write_text("x")
-        >>> replace_dir(d / "t", d / "final"); (d / "final" / "f").read_text()
-        'x'
-    """
-    tmp, final = Path(tmp), Path(final)
-    old = None
-    if final.exists() or final.is_symlink():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}-{int(time.time() * 1000)}")
-        os.replace(final, old)
-    os.replace(tmp, final)
-    if old is not None:
-        if old.is_dir() and not old.is_symlink():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                old.unlink()
 
 
 # --------------------------------------------------------------------------- config
@@ -208,69 +136,6 @@ class RunConfig:
         extra = dict(known.pop("extra", {}) or {})
         extra.update({k: v for k, v in d.items() if k not in names})
         return cls(**known, extra=extra)
-
-
-@dataclass
-class CheckpointInfo:
-    """One per-epoch checkpoint: ``epoch`` = epochs completed; ``prefix`` for ``tf.train.Checkpoint.read``.
-
-    Example:
-        >>> CheckpointInfo(Path("/r/checkpoints/epoch-0002"), 2, 0, {}).prefix.name
-        'ckpt'
-    """
-
-    path: Path
-    epoch: int
-    stage: int
-    history: dict
-
-    @property
-    def prefix(self) -> Path:
-        """The checkpoint's file prefix.
-
-        Example:
-            >>> CheckpointInfo(Path("/r/c/epoch-0001"), 1, 0, {}).prefix.as_posix()
-            '/r/c/epoch-0001/ckpt'
-        """
-        return self.path / "ckpt"
-
-
-def checkpoint_objects(variables: Sequence[Any], optimizer: Any = None) -> dict:
-    """What a run checkpoint holds: the model's variables (a list) and, optionally, the optimizer.
-
-    ``variables`` must be ``list(model.variables)`` taken right after `zoo.build`, before
-    any freeze change: Keras orders variables trainable-first, so the order is only
-    reproducible in that state. A list rather than the model object, so that restoring
-    never re-attaches optimizers Keras keeps on sub-models.
-
-    Example:
-        >>> sorted(checkpoint_objects([], "opt"))
-        ['optimizer', 'variables']
-    """
-    objects: dict = {"variables": list(variables)}
-    if optimizer is not None:
-        objects["optimizer"] = optimizer
-    return objects
-
-
-def restore_weights(variables: Sequence[Any], checkpoint: "CheckpointInfo") -> None:
-    """Load a run checkpoint into ``list(model.variables)`` of a model freshly built from the run's config.
-
-    Raises `ConfigurationError` if the checkpoint does not fit.
-
-    Example:
-        >>> model = zoo.build("starter_cnn", num_classes=3)                # doctest: +SKIP
-        >>> restore_weights(model.variables, RunDir("runs/x").latest_checkpoint())  # doctest: +SKIP
-    """
-    import tensorflow as tf
-
-    try:
-        status = tf.train.Checkpoint(**checkpoint_objects(variables)).read(str(checkpoint.prefix))
-        status.expect_partial()
-        status.assert_existing_objects_matched()
-    except Exception as exc:  # noqa: BLE001 - any mismatch is the same user-level problem
-        raise ConfigurationError(f"checkpoint '{checkpoint.path}' does not fit the model of run.json "
-                                 f"({type(exc).__name__}); start the run again with --force") from None
 
 
 # --------------------------------------------------------------------------- run directory

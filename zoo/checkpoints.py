@@ -1,0 +1,80 @@
+"""Per-epoch checkpoints of a ``zoo train`` run: what they hold and how they are restored.
+
+Example:
+    >>> from pathlib import Path
+    >>> CheckpointInfo(Path("/r/checkpoints/epoch-0002"), 2, 0, {}).prefix.name
+    'ckpt'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from zoo.errors import ConfigurationError
+
+__all__ = ["CheckpointInfo", "checkpoint_objects", "restore_weights"]
+
+
+@dataclass
+class CheckpointInfo:
+    """One per-epoch checkpoint: ``epoch`` = epochs completed; ``prefix`` for ``tf.train.Checkpoint.read``.
+
+    Example:
+        >>> CheckpointInfo(Path("/r/checkpoints/epoch-0002"), 2, 0, {}).prefix.name
+        'ckpt'
+    """
+
+    path: Path
+    epoch: int
+    stage: int
+    history: dict
+
+    @property
+    def prefix(self) -> Path:
+        """The checkpoint's file prefix.
+
+        Example:
+            >>> CheckpointInfo(Path("/r/c/epoch-0001"), 1, 0, {}).prefix.as_posix()
+            '/r/c/epoch-0001/ckpt'
+        """
+        return self.path / "ckpt"
+
+
+def checkpoint_objects(variables: Sequence[Any], optimizer: Any = None) -> dict:
+    """What a run checkpoint holds: the model's variables (a list) and, optionally, the optimizer.
+
+    ``variables`` must be ``list(model.variables)`` taken right after `zoo.build`, before
+    any freeze change: Keras orders variables trainable-first, so the order is only
+    reproducible in that state. A list rather than the model object, so that restoring
+    never re-attaches optimizers Keras keeps on sub-models.
+
+    Example:
+        >>> sorted(checkpoint_objects([], "opt"))
+        ['optimizer', 'variables']
+    """
+    objects: dict = {"variables": list(variables)}
+    if optimizer is not None:
+        objects["optimizer"] = optimizer
+    return objects
+
+
+def restore_weights(variables: Sequence[Any], checkpoint: "CheckpointInfo") -> None:
+    """Load a run checkpoint into ``list(model.variables)`` of a model freshly built from the run's config.
+
+    Raises `ConfigurationError` if the checkpoint does not fit.
+
+    Example:
+        >>> model = zoo.build("starter_cnn", num_classes=3)                # doctest: +SKIP
+        >>> restore_weights(model.variables, RunDir("runs/x").latest_checkpoint())  # doctest: +SKIP
+    """
+    import tensorflow as tf
+
+    try:
+        status = tf.train.Checkpoint(**checkpoint_objects(variables)).read(str(checkpoint.prefix))
+        status.expect_partial()
+        status.assert_existing_objects_matched()
+    except Exception as exc:  # noqa: BLE001 - any mismatch is the same user-level problem
+        raise ConfigurationError(f"checkpoint '{checkpoint.path}' does not fit the model of run.json "
+                                 f"({type(exc).__name__}); start the run again with --force") from None
