@@ -116,9 +116,11 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
 
 def _heavy(name: str) -> Any:
     def run(args: argparse.Namespace) -> int:
-        from zoo import commands
+        import importlib
 
-        return getattr(commands, f"cmd_{name}")(args)
+        from zoo.commands import COMMAND_MODULES
+
+        return getattr(importlib.import_module(COMMAND_MODULES[name]), f"cmd_{name}")(args)
 
     return run
 

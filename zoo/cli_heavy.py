@@ -1,7 +1,8 @@
 """Argument definitions of the commands that need TensorFlow: train, evaluate, predict, export, cache, demo.
 
 Only argparse here (importing this module never imports TensorFlow); the work is
-done in `zoo.commands`, imported when a command runs.
+done in `zoo.commands`, `zoo.commands_export` and `zoo.commands_tools`, imported
+when a command runs.
 
 Example:
     >>> from zoo.cli import build_parser
@@ -108,7 +109,7 @@ def add_heavy_commands(cmd: Callable[[str, str], argparse.ArgumentParser], heavy
     """Add train / evaluate / predict / export / cache / demo / bench to the ``zoo`` parser.
 
     ``cmd(name, help)`` creates a sub-parser; ``heavy(name)`` returns the function that
-    runs ``zoo.commands.cmd_<name>``.
+    runs ``cmd_<name>`` of the module ``zoo.commands.COMMAND_MODULES[name]``.
 
     Example:
         >>> from zoo.cli import build_parser

@@ -1,4 +1,7 @@
-"""Implementations of the heavy ``zoo`` commands (train, evaluate, predict, export, cache, demo).
+"""Implementations of the heavy ``zoo`` commands train, evaluate and predict.
+
+``zoo export`` lives in `zoo.commands_export`; ``zoo cache``, ``demo`` and ``bench`` in
+`zoo.commands_tools`; `COMMAND_MODULES` says which module holds which command.
 
 Each ``cmd_<name>(args)`` takes the ``argparse.Namespace`` built by `zoo.cli_heavy` and
 returns the exit status; errors are raised as `zoo.ZooError` (the CLI prints one line
@@ -24,10 +27,15 @@ from types import SimpleNamespace
 from typing import Any
 
 from zoo.inputs import text_bytes
-from zoo.errors import ConfigurationError, DataError, ZooError
+from zoo.errors import ConfigurationError, DataError
 from zoo.quiet import quiet_tensorflow
 
-__all__ = ["cmd_train", "cmd_evaluate", "cmd_predict", "cmd_export", "cmd_cache", "cmd_demo", "quiet_tensorflow"]
+__all__ = ["cmd_train", "cmd_evaluate", "cmd_predict", "evaluate_export", "COMMAND_MODULES", "quiet_tensorflow"]
+
+# command name -> module holding ``cmd_<name>`` (imported when the command runs)
+COMMAND_MODULES = {"train": "zoo.commands", "evaluate": "zoo.commands", "predict": "zoo.commands",
+                   "export": "zoo.commands_export", "cache": "zoo.commands_tools", "demo": "zoo.commands_tools",
+                   "bench": "zoo.commands_tools"}
 
 _TRAIN_FIELDS = {  # argparse dest -> RunConfig field
     "task": "task", "data": "data", "val_split": "val_split", "epochs": "epochs", "batch_size": "batch_size",
@@ -263,183 +271,3 @@ def cmd_predict(args: argparse.Namespace) -> int:
         text = r["input"] if len(r["input"]) <= 50 else r["input"][:47] + "..."
         print(f"{text.ljust(width)}  ->  {preds}")
     return 0
-
-
-# --------------------------------------------------------------------------- export
-
-
-def _representative(info: dict, meta: dict, limit: int = 100) -> Any:
-    """A representative-dataset callable from the run's training data, or None if it is gone."""
-    from zoo.runs import RunConfig
-
-    if not info.get("config"):
-        return None
-    cfg = RunConfig.from_dict(info["config"])
-    if not cfg.data or not Path(cfg.data).exists():
-        return None
-
-    def gen() -> Any:
-        import numpy as np
-
-        from zoo.trainer import load_data
-
-        like = SimpleNamespace(modality=meta["modality"], sample_rate=meta.get("sample_rate"),
-                               input_shape=tuple(meta["input_shape"]) if meta.get("input_shape") else None)
-        data = load_data(cfg, like, val_split=None, shuffle=False)
-        n = 0
-        for x, _ in data.train:
-            for i in range(int(x.shape[0])):
-                if n >= limit:
-                    return
-                n += 1
-                item = x[i:i + 1].numpy()
-                yield [item.astype(np.float32) if item.dtype != object else item]
-
-    return gen
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    """``zoo export DIR --format savedmodel|tflite``.
-
-    Example:
-        >>> main(["export", "runs/shapes", "--format", "tflite", "--quantize", "dynamic"])  # doctest: +SKIP
-        0
-    """
-    model_dir, meta, info = _open_run(args.run)
-    quiet_tensorflow()
-    if args.format == "savedmodel":
-        if args.quantize or args.select_tf_ops:
-            raise ConfigurationError("--quantize and --select-tf-ops apply to --format tflite")
-        from zoo.export import copy_savedmodel, verify_export
-        target = copy_savedmodel(model_dir, args.out) if args.out else model_dir
-        checked = verify_export(target)
-        inputs = ", ".join(f"{k}: {v}" for k, v in checked["inputs"].items())
-        print(f"SavedModel {target}: serving_default({inputs}) -> {', '.join(checked['outputs'])}; "
-              f"{len(checked['class_names'])} classes; checked on a dummy input")
-        return 0
-    from zoo.export import export_tflite
-    quantize = args.quantize or "none"
-    default_name = "model.tflite" if quantize == "none" else f"model_{quantize}.tflite"
-    base = model_dir.parent if info else model_dir
-    out = Path(args.out).expanduser() if args.out else base / default_name
-    rep = _representative(info, meta) if quantize == "int8" else None
-    path = export_tflite(model_dir, out, quantize=quantize, select_tf_ops=args.select_tf_ops, representative=rep)
-    detail = _check_tflite(path, model_dir, meta)
-    print(f"TFLite {path} ({path.stat().st_size / 1024:.1f} KiB, quantize={quantize}){detail}")
-    return 0
-
-
-def _check_tflite(path: Path, model_dir: Path, meta: dict) -> str:
-    """Run the TFLite model once and compare it with the SavedModel; a note for the user."""
-    import numpy as np
-    import tensorflow as tf
-
-    from zoo.export import load_model
-    from zoo.quiet import captured_stderr
-
-    modality = meta["modality"]
-    if modality == "vision":
-        h, w = meta["input_shape"][:2]
-        key, sig, shown = "pixels", "serving_pixels", f"float32[1, {h}, {w}, 3] pixels 0-255"
-        x = np.random.default_rng(0).uniform(0, 255, (1, h, w, 3)).astype(np.float32)
-    elif modality == "text":
-        key, sig, shown = "text", "serving_default", "string[1]"
-        x = np.array([b"a quick check of the exported model"])
-    else:
-        rate = int(meta.get("sample_rate") or 16000)
-        key, sig, shown = "waveforms", "serving_default", f"float32[1, samples] at {rate} Hz"
-        x = (0.3 * np.sin(np.arange(rate) * 2 * np.pi * 440 / rate)).astype(np.float32)[None]
-    try:
-        with captured_stderr():
-            runner = tf.lite.Interpreter(model_path=str(path)).get_signature_runner(sig)
-            got = runner(**{key: x})["scores"]
-    except Exception as exc:  # noqa: BLE001 - informational only
-        return f"; input {shown}; could not run it here ({type(exc).__name__})"
-    want = load_model(model_dir).signatures[sig](**{key: tf.constant(x)})["scores"].numpy()
-    return f"; input {shown}; max |score difference| vs SavedModel {np.abs(got - want).max():.2g}"
-
-
-# --------------------------------------------------------------------------- cache
-
-
-def cmd_cache(args: argparse.Namespace) -> int:
-    """``zoo cache ls|prefetch|verify|clear|pack|unpack`` over `zoo.cache`.
-
-    Example:
-        >>> main(["cache", "ls"])                                          # doctest: +SKIP
-        cache /home/me/.cache/tfhub: 0 module(s), 0 B
-        0
-    """
-    from zoo import cache
-
-    action = args.cache_command
-    if action == "ls":
-        entries = cache.ls()
-        print(json.dumps([e.to_dict() for e in entries], indent=2) if args.json else cache.format_ls(entries))
-        return 0
-    if action == "prefetch":
-        done = cache.prefetch(args.names, progress=lambda msg: print(msg, flush=True))
-        for name, paths in done.items():
-            print(f"ok  {name}: {', '.join(paths) or 'built locally on first use'}")
-        return 0
-    if action == "verify":
-        quiet_tensorflow()
-        results = cache.verify(args.names or None, load=not args.no_load)
-        if args.json:
-            print(json.dumps([r.to_dict() for r in results], indent=2))
-        else:
-            print(cache.format_verify(results))
-        return 1 if any(not r.ok for r in results) else 0
-    if action == "clear":
-        if args.all == bool(args.names):
-            raise ConfigurationError("zoo cache clear takes backbone NAMEs or --all (not both)")
-        removed = cache.clear_all() if args.all else [p for n in args.names for p in cache.clear(n)]
-        print(f"removed {len(removed)} path(s)" + "".join(f"\n  {p}" for p in removed))
-        return 0
-    if action == "pack":
-        path = cache.pack(args.names, args.to)
-        print(f"wrote {path} ({Path(path).stat().st_size / 2**20:.1f} MiB) with the modules of {', '.join(args.names)}")
-        return 0
-    if action == "unpack":
-        handles = cache.unpack(args.bundle)
-        print(f"installed {len(handles)} module(s) into the TF Hub cache" + "".join(f"\n  {h}" for h in handles))
-        return 0
-    raise ZooError(f"unknown cache action {action!r}")  # pragma: no cover - argparse restricts it
-
-
-# --------------------------------------------------------------------------- demo
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    """``zoo demo``: the whole path on generated data, offline (see `zoo.demo`).
-
-    Example:
-        >>> main(["demo", "--quick"])                                       # doctest: +SKIP
-        0
-    """
-    os.environ["ZOO_OFFLINE"] = "1"
-    quiet_tensorflow()
-    from zoo.demo import format_report, run_demo
-    report = run_demo(args.out, quick=args.quick, say=(lambda _m: None) if args.json else print)
-    print(json.dumps(report, indent=2) if args.json else format_report(report))
-    return 0 if report["ok"] else 1
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    """``zoo bench``: run the benchmark suite of a source checkout (``python -m benchmarks``).
-
-    Example:
-        >>> main(["bench", "--quick", "--cases", "6"])                      # doctest: +SKIP
-        0
-    """
-    import subprocess
-
-    root = Path(__file__).resolve().parent.parent
-    if not (root / "benchmarks" / "__main__.py").is_file():
-        raise ConfigurationError(f"zoo bench needs a source checkout with benchmarks/ (looked in {root}); "
-                                 "clone the repository and run it there")
-    argv = ["--quick"] if args.quick else []
-    for key in ("cases", "reps", "out"):
-        if getattr(args, key) is not None:
-            argv += [f"--{key}", str(getattr(args, key))]
-    return subprocess.call([sys.executable, "-m", "benchmarks", *argv], cwd=root)
