@@ -199,14 +199,15 @@ class Backbone(keras.layers.Layer):
 
     def _audio(self, waves: Any) -> Any:
         obj, key, dim = self._audio_obj, self.spec.output_key, self.spec.output_dim
+        waves = tf.cast(waves, tf.float32)
         if self.module.trainable:  # pfor drops the gradients to the module's variables in graph mode
-            return audio_batching.per_clip(obj, tf.cast(waves, tf.float32), key, dim)
+            return audio_batching.per_clip(obj, waves, key, dim)
         if not tf.executing_eagerly():
-            return audio_batching.batched(obj, tf.cast(waves, tf.float32), key, dim)
+            return audio_batching.batched(obj, waves, key, dim)
         fn = _EAGER_AUDIO.get(self)  # eager calls: one traced function per backbone, not one per call
         if fn is None:
             fn = _EAGER_AUDIO[self] = tf.function(lambda w: audio_batching.batched(obj, w, key, dim), reduce_retracing=True)
-        return fn(tf.cast(waves, tf.float32))
+        return fn(waves)
 
     def get_config(self) -> dict:
         config = super().get_config()
