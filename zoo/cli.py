@@ -118,7 +118,7 @@ def _heavy(name: str) -> Any:
     def run(args: argparse.Namespace) -> int:
         import importlib
 
-        from zoo.commands import COMMAND_MODULES
+        from zoo.cli_heavy import COMMAND_MODULES
 
         return getattr(importlib.import_module(COMMAND_MODULES[name]), f"cmd_{name}")(args)
 

@@ -16,7 +16,12 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
-__all__ = ["add_heavy_commands", "EPILOGS"]
+__all__ = ["add_heavy_commands", "EPILOGS", "COMMAND_MODULES"]
+
+# command name -> module holding ``cmd_<name>`` (imported only when the command runs)
+COMMAND_MODULES = {"train": "zoo.commands", "evaluate": "zoo.commands", "predict": "zoo.commands",
+                   "export": "zoo.commands_export", "cache": "zoo.commands_tools", "demo": "zoo.commands_tools",
+                   "bench": "zoo.commands_tools"}
 
 EPILOGS = {
     "train": """examples:
@@ -109,7 +114,7 @@ def add_heavy_commands(cmd: Callable[[str, str], argparse.ArgumentParser], heavy
     """Add train / evaluate / predict / export / cache / demo / bench to the ``zoo`` parser.
 
     ``cmd(name, help)`` creates a sub-parser; ``heavy(name)`` returns the function that
-    runs ``cmd_<name>`` of the module ``zoo.commands.COMMAND_MODULES[name]``.
+    runs ``cmd_<name>`` of the module ``COMMAND_MODULES[name]``.
 
     Example:
         >>> from zoo.cli import build_parser

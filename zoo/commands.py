@@ -1,7 +1,7 @@
 """Implementations of the heavy ``zoo`` commands train, evaluate and predict.
 
 ``zoo export`` lives in `zoo.commands_export`; ``zoo cache``, ``demo`` and ``bench`` in
-`zoo.commands_tools`; `COMMAND_MODULES` says which module holds which command.
+`zoo.commands_tools`; `zoo.cli_heavy.COMMAND_MODULES` says which module holds which command.
 
 Each ``cmd_<name>(args)`` takes the ``argparse.Namespace`` built by `zoo.cli_heavy` and
 returns the exit status; errors are raised as `zoo.ZooError` (the CLI prints one line
@@ -30,12 +30,7 @@ from zoo.inputs import text_bytes
 from zoo.errors import ConfigurationError, DataError
 from zoo.quiet import quiet_tensorflow
 
-__all__ = ["cmd_train", "cmd_evaluate", "cmd_predict", "evaluate_export", "COMMAND_MODULES", "quiet_tensorflow"]
-
-# command name -> module holding ``cmd_<name>`` (imported when the command runs)
-COMMAND_MODULES = {"train": "zoo.commands", "evaluate": "zoo.commands", "predict": "zoo.commands",
-                   "export": "zoo.commands_export", "cache": "zoo.commands_tools", "demo": "zoo.commands_tools",
-                   "bench": "zoo.commands_tools"}
+__all__ = ["cmd_train", "cmd_evaluate", "cmd_predict", "evaluate_export", "quiet_tensorflow"]
 
 _TRAIN_FIELDS = {  # argparse dest -> RunConfig field
     "task": "task", "data": "data", "val_split": "val_split", "epochs": "epochs", "batch_size": "batch_size",
