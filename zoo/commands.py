@@ -159,7 +159,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         >>> main(["evaluate", "runs/r", "--data", "reviews_test"])         # doctest: +SKIP
         0
     """
-    from zoo.runs import RunDir, atomic_write_json
+    from zoo.atomic import atomic_write_json
+    from zoo.runs import RunDir
 
     model_dir, meta, info = _open_run(args.run)
     data_path = Path(args.data).expanduser()

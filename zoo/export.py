@@ -37,7 +37,7 @@ import numpy as np
 from zoo.inputs import text_bytes
 from zoo.errors import ConfigurationError, DataError, ExportError
 from zoo.quiet import captured_stderr
-from zoo.runs import atomic_write_json, replace_dir
+from zoo.atomic import atomic_write_json, replace_dir
 from zoo.spec import BackboneSpec
 
 __all__ = [

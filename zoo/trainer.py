@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from zoo.errors import ConfigurationError, DataError
-from zoo.runs import (
-    CheckpointInfo, RunConfig, RunDir, atomic_write_json, atomic_write_text, checkpoint_objects, restore_weights,
-)
+from zoo.atomic import atomic_write_json, atomic_write_text
+from zoo.checkpoints import CheckpointInfo, checkpoint_objects, restore_weights
+from zoo.runs import RunConfig, RunDir
 
 __all__ = ["TrainResult", "check_config", "load_data", "train_run", "supported_task", "CSV_SUFFIXES"]
 
