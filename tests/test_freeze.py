@@ -76,7 +76,7 @@ def test_full_changes_every_trained_variable_but_not_bn_statistics(spec):
     model = zoo.build(spec.name, task="classification", num_classes=3, freeze="full", learning_rate=1e-3)
     bb = model.zoo.backbones[0]
     trained = _qualified(spec, bb.trainable_weights)
-    assert trained == _qualified(spec, [v for block in bb.blocks for v in block])
+    assert trained == _qualified(spec, bb.groups.variables)  # the stem too: only "full" trains it
     variables = backbone_variables(model)
     before = snapshot(variables)
     _train(model, data)
@@ -106,7 +106,7 @@ def test_top_k_trains_exactly_the_top_blocks(spec):
     bb = model.zoo.backbones[0]
     assert len(bb.blocks) == spec.blocks
     top = _qualified(spec, [v for block in bb.blocks[-2:] for v in block])
-    lower = _qualified(spec, [v for block in bb.blocks[:-2] for v in block])
+    lower = _qualified(spec, [v for block in bb.blocks[:-2] for v in block] + bb.groups.stem)
     assert top and lower and not top & lower
     assert _qualified(spec, bb.trainable_weights) == top
     variables = backbone_variables(model)
@@ -143,7 +143,7 @@ def test_freeze_schedule_stages(spec):
     assert all(np.array_equal(after_frozen[k], start[k]) for k in start)
     after_top1 = seen[2][2]
     assert {k for k in start if not np.array_equal(after_top1[k], after_frozen[k])} == top1
-    trainable = _qualified(spec, [v for block in bb.blocks for v in block])
+    trainable = _qualified(spec, bb.groups.variables)
     assert changed(after_top1, variables) == trainable
     assert model.zoo.config["freeze"] == {spec.name: "full"}
 
@@ -194,10 +194,10 @@ def test_layer_decay_scales_each_block_update():
         before = snapshot(variables)
         _train(model, data, batch_size=8)  # one step on the same batch
         runs[label] = {k: variables[k].numpy() - before[k] for k in variables}
-    blocks = decayed.zoo.backbones[0].blocks
+    groups = decayed.zoo.backbones[0].groups
+    blocks = groups.blocks
     assert len(blocks) == spec.blocks
-    for i, block in enumerate(blocks):
-        depth = len(blocks) - 1 - i
+    for depth, block in [(len(blocks), groups.stem)] + [(len(blocks) - 1 - i, b) for i, b in enumerate(blocks)]:
         for v in block:
             want = (0.8 ** depth) * runs["plain"][v.name]
             np.testing.assert_allclose(runs["decayed"][v.name], want, rtol=2e-3, atol=1e-9, err_msg=v.name)

@@ -20,17 +20,16 @@ import zoo
 tf = pytest.importorskip("tensorflow")
 hub = pytest.importorskip("tensorflow_hub")
 
+from zoo.freeze import group_blocks  # noqa: E402
 from zoo.testing import (  # noqa: E402
-    group_variable_names,
+    facts_for,
     install_in_hub_cache,
     make_module,
     make_preprocessor,
     module_cache_dir,
-    names_for_pattern,
 )
 
 SPECS = [s for s in zoo.list_backbones() if s.builder is None]
-PATTERNS = sorted({s.block_pattern for s in zoo.list_backbones() if s.block_pattern})
 # gradient checks are slow-ish: run them for the first backbone of each family only
 GRAD_CHECKED = {next(x for x in SPECS if (x.family or x.name) == fam).name for fam in {s.family or s.name for s in SPECS}}
 TEXT_OPS = {"CaseFoldUTF8", "WhitespaceTokenizeWithOffsetsV2", "NormalizeUTF8", "WordpieceTokenizeWithOffsets"}
@@ -70,16 +69,18 @@ def _install_and_load(spec, cache):
 
 
 def _check_blocks(spec, obj):
-    if not (spec.block_pattern and spec.blocks):
+    """The registry's pattern finds the real module's numbered blocks (facts from the publisher's code)."""
+    facts = facts_for(spec.handle)
+    if not (spec.block_pattern and spec.blocks) or facts is None:
         return
     variables = list(obj.trainable_variables if spec.fine_tunable else obj.variables)
-    blocks = group_variable_names([v.name for v in variables], spec.block_pattern)
-    assert len(blocks) == spec.blocks, [b[0] for b in blocks]
-    try:  # zoo's own grouping, where it exists, must agree
-        from zoo.freeze import group_blocks
-    except ImportError:
-        return
-    assert [[v.name for v in b] for b in group_blocks(variables, spec.block_pattern)] == blocks
+    groups = group_blocks(variables, spec.block_pattern)
+    assert len(groups) == spec.blocks == len(facts.blocks), [b[0].name for b in groups.blocks]
+    under = lambda v, scopes: any(v.name.startswith(sc + "/") for sc in scopes)  # noqa: E731
+    assert all(under(v, facts.stem) for v in groups.stem)
+    for i, block in enumerate(groups.blocks):
+        above = facts.top if i == len(groups.blocks) - 1 else ()
+        assert all(under(v, (facts.blocks[i],) + above) for v in block), (i, [v.name for v in block])
 
 
 def _check_gradients(spec, obj, inputs, pick=lambda out: out):
@@ -121,7 +122,7 @@ def _check_bert(spec, obj, cache):
     assert Path(hub.resolve(spec.preprocessor)) == pre_dir
     assert "CaseFoldUTF8" in _op_names(pre_dir)
     pre = hub.load(spec.preprocessor)
-    seq = spec.seq_length or 128
+    seq = 128  # the preprocessor's own default
     inputs = pre(tf.constant(["A great movie!", "terrible, awful film"]))
     assert set(inputs) == {"input_word_ids", "input_mask", "input_type_ids"}
     for v in inputs.values():
@@ -137,7 +138,7 @@ def _check_bert(spec, obj, cache):
     assert {"pooled_output", "sequence_output", "encoder_outputs", "default"} <= set(out)
     assert out["pooled_output"].shape == (2, spec.output_dim) and out["pooled_output"].dtype == tf.float32
     assert out["sequence_output"].shape == (2, seq, spec.output_dim)
-    assert len(out["encoder_outputs"]) == spec.blocks - 2
+    assert len(out["encoder_outputs"]) == spec.blocks
     assert float(tf.reduce_max(tf.abs(out["pooled_output"][0] - out["pooled_output"][1]))) > 1e-4
     obj(inputs, training=True)
     _check_gradients(spec, obj, inputs, lambda out: out["pooled_output"])
@@ -195,22 +196,20 @@ def test_module_contract_through_hub_resolver(spec, hub_cache):
         _check_sentence(spec, obj, path)
 
 
-@pytest.mark.parametrize("pattern", PATTERNS)
-@pytest.mark.parametrize("n", [1, 7, 40])
-def test_names_for_pattern_match_and_group(pattern, n):
-    names = names_for_pattern(pattern, n)
-    assert len({re.search(pattern, nm + "kernel:0").group(1) for nm in names}) == n
-    variables = ["stem/kernel"] + [nm + leaf for nm in names for leaf in ("kernel", "bias")] + ["head/kernel"]
-    assert len(group_variable_names(variables, pattern)) == n + 2
-
-
-def test_group_variable_names_convention():
-    names = ["emb", "layer_10/w", "layer_2/w", "mid", "layer_2/b", "pool/k", "pool/b"]
-    assert group_variable_names(names, r"layer_(\d+)/") == [
-        ["emb"], ["layer_2/w", "layer_2/b"], ["layer_10/w"], ["mid", "pool/k", "pool/b"]]
-    assert group_variable_names(["a/x", "b/y", "a/z"], r"layer_(\d+)/") == [["a/x", "a/z"], ["b/y"]]
-    assert group_variable_names(["x/c_b", "x/c_a"], r"c_([a-z])") == [["x/c_b"], ["x/c_a"]]
-    assert names_for_pattern(r"InceptionV3/(Mixed_\d+[a-z])/", 2) == ["InceptionV3/Mixed_1a/", "InceptionV3/Mixed_1b/"]
+def test_facts_agree_with_the_registry():
+    """Sizes the registry states equal the documented facts of the real module."""
+    checked = 0
+    for spec in SPECS:
+        facts = facts_for(spec.handle)
+        if facts is None:
+            continue
+        checked += 1
+        assert spec.output_dim == facts.output_dim, spec.name
+        if facts.input_size:
+            assert tuple(spec.input_shape[:2]) == facts.input_size, spec.name
+        if spec.block_pattern:
+            assert spec.blocks == len(facts.blocks), spec.name
+    assert checked >= 15
 
 
 def test_module_cache_dir_is_sha1_of_handle(tmp_path):

@@ -4,10 +4,14 @@
 
 * vision: ``[B, H, W, C]`` pixels 0-255 of any size (uint8 or float); grey-scale
   and RGBA are converted to RGB, images are resized to the module's size and
-  rescaled to [0, 1] inside. Float images already in [0, 1] are detected per
-  image and not divided again.
+  mapped to the module's ``input_range`` ([0, 1], or [-1, 1]) inside. Integer
+  images are 0-255 by definition; float images already in [0, 1] are detected per
+  image and not divided again (`zoo.inputs` warns about those).
 * text: a batch of strings (invalid UTF-8 is replaced, not fatal); BERT-style
-  backbones run their preprocessing module first.
+  backbones run their preprocessing module first (at its own default sequence
+  length unless the spec sets ``seq_length``), and take ``output_key`` of the
+  encoder's outputs or, with ``pooling = "mean"``, the mean of ``sequence_output``
+  over the real tokens.
 * audio: ``[B, T]`` float32 mono waveforms at the backbone's sample rate; the
   module (one clip per call) is vectorised over the batch (`zoo.audio_batching`)
   and its per-frame embeddings are mean-pooled per clip.
@@ -21,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from typing import Any
 
@@ -28,16 +33,18 @@ import tensorflow_hub as hub
 
 from zoo import audio_batching
 from zoo import hub as zhub
-from zoo.errors import FreezeSpecError, OutputDimMismatchError
-from zoo.freeze import group_blocks, parse_freeze
+from zoo.errors import BlockCountWarning, FreezeSpecError, ModuleFormatError, ModuleLoadError, OutputDimMismatchError
+from zoo.freeze import BlockGroups, group_blocks, parse_freeze, scope_names
 from zoo.registry import get
 from zoo.spec import BackboneSpec
 from zoo.taskspec import resolve_callable
 from zoo.tfk import keras, tf
 
-__all__ = ["HubModule", "Backbone", "load_backbone", "ensure_local_module"]
+__all__ = ["HubModule", "Backbone", "load_backbone", "ensure_local_module", "prepare_images", "scale_pixels",
+           "default_seq_length"]
 
 _EAGER_AUDIO: "weakref.WeakKeyDictionary[Backbone, Any]" = weakref.WeakKeyDictionary()
+_WARNED: set = set()
 
 
 class HubModule(hub.KerasLayer):
@@ -45,7 +52,8 @@ class HubModule(hub.KerasLayer):
 
     ``select(variables)`` restricts training to those variables (None: all);
     with ``force_inference`` the module is always called with ``training=False``
-    (keeps batch-norm statistics frozen while fine-tuning).
+    (keeps batch-norm statistics frozen while fine-tuning). ``groups`` holds the
+    trainable variables grouped into blocks (`zoo.freeze.group_blocks`).
 
     Example:
         >>> layer = HubModule(zoo.hub.load(handle), trainable=True)      # doctest: +SKIP
@@ -56,7 +64,12 @@ class HubModule(hub.KerasLayer):
         super().__init__(obj, **kwargs)
         self._zoo_selected: set | None = None
         self.force_inference = force_inference
-        self.blocks = group_blocks(list(self._trainable_weights), block_pattern)
+        self.groups: BlockGroups = group_blocks(list(self._trainable_weights), block_pattern)
+
+    @property
+    def blocks(self) -> list[list]:
+        """The numbered blocks, bottom first (see `zoo.freeze.BlockGroups`)."""
+        return self.groups.blocks
 
     def select(self, variables: list | None) -> None:
         """Train only ``variables`` (None: every trainable variable of the module)."""
@@ -114,20 +127,52 @@ class Backbone(keras.layers.Layer):
         ensure_local_module(spec)
         io_local = _localhost_io()
         obj = zhub.load(spec.handle, sha256=spec.sha256, text_ops=spec.text_ops, tpu_io=io_local)
+        self.format = zhub.module_format(obj)
         self.pre = None
         self._pack = None
+        self.seq_length = None
         if spec.preprocessor:
             pre_obj = zhub.load(spec.preprocessor, text_ops=True, tpu_io=io_local)
             self.pre = HubModule(pre_obj, trainable=False, name="preprocessor")
-            self._pack = pre_obj if (spec.seq_length or 128) != 128 else None
-        output_key = spec.output_key if spec.modality == "text" else None
+            own = default_seq_length(pre_obj)
+            self.seq_length = spec.seq_length or own
+            if self.seq_length != own:
+                if not (hasattr(pre_obj, "tokenize") and hasattr(pre_obj, "bert_pack_inputs")):
+                    raise ModuleLoadError(
+                        f"backbone {spec.name!r}: seq_length = {spec.seq_length} differs from the preprocessor's own "
+                        f"{own}, but {spec.preprocessor} has no tokenize/bert_pack_inputs to pack other lengths; "
+                        f"drop seq_length from the registry entry"
+                    )
+                self._pack = pre_obj
+        mean = spec.modality == "text" and spec.pooling == "mean"
+        output_key = (None if mean else spec.output_key) if spec.modality == "text" else None
+        if self.format == "hub":  # TF1 Hub format: only through its signature, never trainable
+            obj, output_key = _SignatureCall(obj, output_key or "default"), None
         self.module = HubModule(
-            obj, trainable=spec.fine_tunable, output_key=output_key, block_pattern=spec.block_pattern,
-            force_inference=(spec.modality == "vision" and not bn_training), name="module",
+            obj, trainable=spec.fine_tunable and self.format != "hub", output_key=output_key,
+            block_pattern=spec.block_pattern, force_inference=(spec.modality == "vision" and not bn_training),
+            name="module",
         )
         self._audio_obj = obj if spec.modality == "audio" else None
+        self._check_block_count()
         self.freeze_state = ("frozen", 0)
         self.set_freeze("frozen" if not trainable else "full")
+
+    def _check_block_count(self) -> None:
+        spec, groups = self.spec, self.module.groups
+        if not (spec.block_pattern and spec.blocks and self.module.trainable) or len(groups) == spec.blocks:
+            return
+        key = (spec.name, spec.handle, len(groups))
+        if key in _WARNED:
+            return
+        _WARNED.add(key)
+        found = f"{len(groups)} blocks" if groups.matched else "no block (the pattern matches no variable)"
+        warnings.warn(
+            f"backbone {spec.name!r}: the registry says blocks = {spec.blocks}, but block_pattern "
+            f"'{spec.block_pattern}' finds {found} in module {spec.handle}; top:K counts the {len(groups)} "
+            f"found. See `zoo info {spec.name} --module` and fix the registry entry",
+            BlockCountWarning, stacklevel=3,
+        )
 
     # ---- freezing -------------------------------------------------------------------------
     @property
@@ -135,18 +180,27 @@ class Backbone(keras.layers.Layer):
         """The module's trainable variables grouped into blocks, bottom first."""
         return self.module.blocks
 
+    @property
+    def groups(self) -> BlockGroups:
+        """Stem and blocks of the module's trainable variables (`zoo.freeze.BlockGroups`)."""
+        return self.module.groups
+
     def set_freeze(self, freeze: str) -> None:
         """Apply ``"frozen"``, ``"full"`` or ``"top:K"`` to this backbone's variables.
+
+        ``top:K`` trains the K highest numbered blocks (and what lies above them, such as
+        a pooler); ``full`` also trains the stem. Raises `FreezeSpecError` when the
+        module's blocks cannot be found, `ModuleFormatError` for a TF1 Hub format module.
 
         Example:
             >>> backbone.set_freeze("top:2")                              # doctest: +SKIP
         """
-        kind, k = parse_freeze(freeze, blocks=len(self.blocks) or None, name=f"backbone {self.spec.name!r}")
-        if kind != "frozen" and (not self.spec.fine_tunable or not self.blocks):
-            why = "its module is not fine-tunable" if not self.spec.fine_tunable else "its module has no trainable variables"
-            raise FreezeSpecError(
-                f"freeze {freeze!r} is not possible for backbone {self.spec.name!r}: {why}; use freeze='frozen'"
-            )
+        kind, k = parse_freeze(freeze, name=f"backbone {self.spec.name!r}")
+        if kind != "frozen":
+            self._check_trainable(freeze)
+        if kind == "top":
+            self._check_blocks_found(f"freeze {freeze!r}")
+            parse_freeze(freeze, blocks=len(self.blocks), name=f"backbone {self.spec.name!r}")
         if kind == "frozen":
             self.module.trainable = False
             self.module.select(None)
@@ -155,8 +209,37 @@ class Backbone(keras.layers.Layer):
             self.module.select(None)
         else:
             self.module.trainable = True
-            self.module.select([v for block in self.blocks[-k:] for v in block])
+            self.module.select(self.groups.top(k))
         self.freeze_state = (kind, k)
+
+    def _check_trainable(self, freeze: str) -> None:
+        spec = self.spec
+        if self.format == "hub":
+            raise ModuleFormatError(
+                f"freeze {freeze!r} is not possible for backbone {spec.name!r}: module {spec.handle} is in the legacy "
+                "TF1 Hub format ('hub'), which zoo uses frozen only (through its 'default' signature); use "
+                "freeze='frozen', or a TF2 SavedModel version of the module to fine-tune"
+            )
+        if not spec.fine_tunable or not self.module._trainable_weights:  # noqa: SLF001
+            why = "its module is not fine-tunable" if not spec.fine_tunable else "its module has no trainable variables"
+            raise FreezeSpecError(f"freeze {freeze!r} is not possible for backbone {spec.name!r}: {why}; use freeze='frozen'")
+
+    def _check_blocks_found(self, what: str) -> None:
+        groups = self.groups
+        if groups.matched:
+            return
+        raise FreezeSpecError(
+            f"{what} needs the blocks of backbone {self.spec.name!r}, but its block_pattern '{groups.pattern}' matches "
+            f"no variable of module {self.spec.handle}, whose variables are named like "
+            f"{', '.join(scope_names(groups.stem))}; fix block_pattern in the registry entry "
+            f"(`zoo info {self.spec.name} --module` lists the real names), or use freeze='full' or 'frozen'"
+        )
+
+    @property
+    def freeze_spec(self) -> str:
+        """The freeze state as a spec string: ``"frozen"``, ``"full"`` or ``"top:K"``."""
+        kind, k = self.freeze_state
+        return f"top:{k}" if kind == "top" else kind
 
     @property
     def is_frozen(self) -> bool:
@@ -164,18 +247,23 @@ class Backbone(keras.layers.Layer):
         return self.freeze_state[0] == "frozen"
 
     def block_depths(self) -> dict:
-        """``{variable.ref(): depth from the top}`` (top block = 0), for layer-wise lr decay."""
-        n = len(self.blocks)
-        return {v.ref(): n - 1 - i for i, block in enumerate(self.blocks) for v in block}
+        """``{variable.ref(): depth from the top}`` (top block 0, stem deepest), for layer-wise lr decay.
+
+        Raises `FreezeSpecError` when the block pattern matches nothing (no silent guess)."""
+        self._check_blocks_found("layer_decay")
+        return {v.ref(): d for v, d in self.groups.depths()}
 
     # ---- forward -------------------------------------------------------------------------
     @tf.autograph.experimental.do_not_convert
     def call(self, inputs: Any, training: Any = None) -> Any:
         m = self.spec.modality
         if m == "vision":
-            out = self.module(_prepare_images(inputs, self.spec.input_shape), training=training)
+            out = self.module(prepare_images(inputs, self.spec.input_shape, self.spec.input_range), training=training)
         elif m == "text":
-            out = self.module(self._encode_text(inputs), training=training)
+            encoded = self._encode_text(inputs)
+            out = self.module(encoded, training=training)
+            if self.spec.pooling == "mean":
+                out = _masked_mean(out, encoded, self.spec)
         else:
             out = self._audio(inputs)
         out = tf.cast(out, tf.float32)
@@ -194,7 +282,7 @@ class Backbone(keras.layers.Layer):
             return text
         if self._pack is not None:
             tokens = self._pack.tokenize(text)
-            return self._pack.bert_pack_inputs([tokens], seq_length=self.spec.seq_length)
+            return self._pack.bert_pack_inputs([tokens], seq_length=self.seq_length)
         return self.pre(text)
 
     def _audio(self, waves: Any) -> Any:
@@ -215,26 +303,97 @@ class Backbone(keras.layers.Layer):
         return config
 
 
+class _SignatureCall(tf.Module):
+    """A TF1 Hub format module called through its ``default`` signature (one input, the
+    ``output_key`` output): what ``hub.KerasLayer`` does for such modules, as a callable
+    that keeps the module (and its variables) tracked for export."""
+
+    def __init__(self, obj: Any, output_key: str):
+        super().__init__(name="tf1_hub_module")
+        self.module = obj
+        self._fn = obj.signatures["default"]
+        self._input = next(iter(self._fn.structured_input_signature[1]))
+        self._output_key = output_key
+
+    def __call__(self, inputs: Any) -> Any:
+        return self._fn(**{self._input: inputs})[self._output_key]
+
+
 def _localhost_io() -> bool:
     """Whether modules may be read through ``/job:localhost`` (what TPU hosts need): that job
     does not exist in a multi-worker cluster (TF_CONFIG), where the local job is ``/job:worker``."""
     return any(d.name.startswith("/job:localhost/") for d in tf.config.list_logical_devices("CPU"))
 
 
-def _prepare_images(images: Any, input_shape: tuple[int, int, int]) -> Any:
+def scale_pixels(x: Any, input_range: tuple[float, float] | None = (0.0, 1.0), *, integer: bool = False) -> Any:
+    """Float pixels -> the module's ``input_range``: 0-255 images are divided by 255, float
+    images already in [0, 1] are kept (decided per image); with ``integer`` (the input was an
+    integer tensor, 0-255 by definition) every image is divided.
+
+    Example:
+        >>> scale_pixels(tf.constant([[[[1.0, 0.0, 1.0]]]]), integer=True).numpy().max() < 0.01  # doctest: +SKIP
+        True
+    """
+    x = tf.cast(x, tf.float32)
+    if integer:
+        x = x / 255.0
+    else:
+        peak = tf.reduce_max(x, axis=[1, 2, 3], keepdims=True)
+        x = tf.where(peak > 1.0, x / 255.0, x)
+    x = tf.clip_by_value(x, 0.0, 1.0)
+    lo, hi = input_range or (0.0, 1.0)
+    return x if (lo, hi) == (0.0, 1.0) else x * (hi - lo) + lo
+
+
+def prepare_images(images: Any, input_shape: tuple[int, int, int], input_range: tuple[float, float] | None = None) -> Any:
+    """Raw pixels ``[B, H, W, 1|3|4]`` (any size, uint8 or float 0-255) -> ``[B, h, w, 3]`` in ``input_range``.
+
+    Example:
+        >>> prepare_images(np.zeros((2, 300, 400, 3), "uint8"), (224, 224, 3)).shape   # doctest: +SKIP
+        TensorShape([2, 224, 224, 3])
+    """
     x = tf.convert_to_tensor(images)
+    integer = x.dtype.is_integer
     x = tf.cast(x, tf.float32)
     channels = tf.shape(x)[-1]
     x = tf.cond(channels < 3, lambda: tf.tile(x[..., :1], [1, 1, 1, 3]), lambda: x[..., :3])
     x = tf.ensure_shape(x, [None, None, None, 3])
-    # images already in [0, 1] are kept; 0-255 images are rescaled (per image)
-    peak = tf.reduce_max(x, axis=[1, 2, 3], keepdims=True)
-    x = tf.where(peak > 1.0, x / 255.0, x)
+    x = scale_pixels(x, (0.0, 1.0), integer=integer)
     h, w = input_shape[0], input_shape[1]
     same_size = tf.reduce_all(tf.equal(tf.shape(x)[1:3], [h, w]))
     x = tf.cond(same_size, lambda: x, lambda: tf.image.resize(x, (h, w), antialias=True))
     x = tf.ensure_shape(x, [None, h, w, 3])
-    return tf.clip_by_value(x, 0.0, 1.0)
+    return scale_pixels(x, input_range, integer=False)
+
+
+def _masked_mean(outputs: Any, encoded: Any, spec: BackboneSpec) -> Any:
+    """Mean of ``sequence_output`` over the tokens where ``input_mask`` is 1."""
+    if not isinstance(outputs, dict) or "sequence_output" not in outputs or not isinstance(encoded, dict):
+        raise ModuleLoadError(
+            f"backbone {spec.name!r}: pooling = 'mean' needs an encoder returning a dict with 'sequence_output' "
+            f"and a preprocessor giving 'input_mask'; module {spec.handle} does not; use pooling = 'output'"
+        )
+    seq = tf.cast(outputs["sequence_output"], tf.float32)
+    mask = tf.cast(encoded["input_mask"], tf.float32)[..., None]
+    return tf.reduce_sum(seq * mask, axis=1) / tf.maximum(tf.reduce_sum(mask, axis=1), 1.0)
+
+
+def default_seq_length(preprocessor: Any) -> int:
+    """The sequence length a BERT-style preprocessing module packs to when called on strings.
+
+    Read from the traced ``__call__``'s output shape (``input_word_ids [B, S]``), else by
+    calling it on one empty string.
+
+    Example:
+        >>> default_seq_length(zoo.hub.load(zoo.get("bert_small").preprocessor))   # doctest: +SKIP
+        128
+    """
+    fn = getattr(preprocessor, "__call__", None)
+    for cf in getattr(fn, "concrete_functions", None) or []:
+        out = cf.structured_outputs
+        if isinstance(out, dict) and "input_word_ids" in out and out["input_word_ids"].shape[-1]:
+            return int(out["input_word_ids"].shape[-1])
+    return int(preprocessor(tf.constant([""]))["input_word_ids"].shape[-1])
 
 
 def _layer_name(name: str) -> str:

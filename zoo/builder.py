@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 
 from zoo.backbones import Backbone
 from zoo.distribute import resolve_strategy
-from zoo.errors import ConfigurationError, FreezeSpecError, StrategyError
+from zoo.errors import ConfigurationError, FreezeSpecError, StrategyError, ZooError
 from zoo.freeze import default_freeze, parse_freeze
 from zoo.model import ZooModel
 from zoo.registry import get, get_task
@@ -21,7 +21,10 @@ from zoo.spec import BackboneSpec
 from zoo.taskspec import TaskSpec, resolve_callable
 from zoo.tfk import keras, tf
 
-__all__ = ["build", "default_freeze", "make_optimizer", "compile_model", "input_layer", "WarmupLinear"]
+__all__ = ["build", "default_freeze", "make_optimizer", "compile_model", "input_layer", "WarmupLinear",
+           "learning_rates", "set_lr_scales", "HEAD_LEARNING_RATE"]
+
+HEAD_LEARNING_RATE = 1e-3  # a freshly initialised head, also while the backbone fine-tunes at a far smaller rate
 
 
 def input_layer(spec: BackboneSpec, name: str | None = None) -> Any:
@@ -69,10 +72,30 @@ def _is_bert_like(spec: BackboneSpec) -> bool:
     return spec.modality == "text" and bool(spec.preprocessor)
 
 
+def learning_rates(specs: Sequence[BackboneSpec], freezes: Sequence[str], learning_rate: float | None = None,
+                   head_learning_rate: float | None = None) -> tuple[float, float]:
+    """``(backbone rate, head rate)``. Frozen backbones: the head alone trains, at ``head_learning_rate``
+    or ``learning_rate`` or 1e-3. Fine-tuning: the backbone at ``learning_rate`` or the default (3e-5
+    for BERT-style text, the peak of AdamW's warm-up schedule; 1e-4 otherwise), the new head at
+    ``head_learning_rate`` or `HEAD_LEARNING_RATE`: the backbone's rate is far too small for it.
+
+    Example:
+        >>> learning_rates([zoo.get("bert_small")], ["full"])                # doctest: +SKIP
+        (3e-05, 0.001)
+    """
+    training = [s for s, f in zip(specs, freezes) if parse_freeze(f)[0] != "frozen"]
+    if not training:
+        lr = head_learning_rate or learning_rate or HEAD_LEARNING_RATE
+        return lr, lr
+    base = learning_rate or (3e-5 if any(_is_bert_like(s) for s in training) else 1e-4)
+    return base, head_learning_rate or HEAD_LEARNING_RATE
+
+
 def make_optimizer(specs: Sequence[BackboneSpec], freezes: Sequence[str], learning_rate: float | None = None,
                    *, total_steps: int | None = None) -> Any:
-    """The default optimizer: Adam 1e-3 for frozen backbones, Adam 1e-4 for fine-tuning
-    vision/audio, AdamW 3e-5 with linear warm-up (10%) for BERT-style text.
+    """The default optimizer at ``learning_rate`` (the backbone's rate, see `learning_rates`): Adam 1e-3
+    for frozen backbones, Adam 1e-4 for fine-tuning vision/audio, AdamW 3e-5 with linear warm-up (10%)
+    for BERT-style text. The head's own rate is applied by `set_lr_scales`.
 
     Example:
         >>> type(make_optimizer([zoo.get("bert_small")], ["full"])).__name__  # doctest: +SKIP
@@ -158,7 +181,8 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
           freeze: str | dict | None = None, head: Any = None, strategy: Any = None,
           learning_rate: float | None = None, layer_decay: float | None = None, fusion: str = "concat",
           fusion_dim: int | None = None, dropout: float = 0.2, mixed_precision: bool = False,
-          bn_training: bool = False, class_names: Sequence[str] | None = None, **task_options: Any) -> ZooModel:
+          bn_training: bool = False, class_names: Sequence[str] | None = None,
+          head_learning_rate: float | None = None, pooling: str | None = None, **task_options: Any) -> ZooModel:
     """Build a compiled tf_keras model: raw inputs -> backbone(s) -> task head.
 
     Args:
@@ -171,7 +195,12 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
         head: list of tf_keras layers put before the task's output layer, or a callable
             ``features -> outputs`` replacing the whole head.
         strategy: ``tf.distribute`` strategy object or ``"auto"|"cpu"|"mirrored"|"multiworker"|"tpu"``.
-        learning_rate: overrides the default (1e-3 frozen, 1e-4 fine-tuning, 3e-5 AdamW + warm-up for BERT).
+        learning_rate: the backbone's rate when it fine-tunes (default 1e-4; 3e-5 AdamW + warm-up for
+            BERT-style text); with frozen backbones, the head's rate (default 1e-3).
+        head_learning_rate: the new head's rate while a backbone fine-tunes (default 1e-3): a freshly
+            initialised head needs a far larger rate than pretrained weights.
+        pooling: text encoders: ``"output"`` (the entry's ``output_key``, e.g. ``pooled_output``) or
+            ``"mean"`` (mean of ``sequence_output`` over the real tokens); default: the registry entry's.
         layer_decay: scale each backbone block's learning rate by ``layer_decay ** depth_from_top``.
         fusion: ``"concat"`` or ``"gated"`` for several backbones.
         mixed_precision: compute the head in float16/bfloat16; the SavedModel backbone keeps the dtype it
@@ -188,6 +217,14 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
     if not names:
         raise ConfigurationError("build() needs at least one backbone name")
     specs = [n if isinstance(n, BackboneSpec) else get(n) for n in names]
+    if pooling is not None:
+        bad = [s.name for s in specs if s.modality != "text"]
+        if bad:
+            raise ConfigurationError(f"pooling is for text encoders; {', '.join(map(repr, bad))} is not one")
+        try:
+            specs = [s.replace(pooling=pooling) for s in specs]
+        except ZooError as exc:
+            raise ConfigurationError(f"pooling={pooling!r}: {exc}") from None
     if len({s.name for s in specs}) != len(specs):
         raise ConfigurationError(f"backbone names must be distinct, got {[s.name for s in specs]}")
     task_spec = task if isinstance(task, TaskSpec) else get_task(task)
@@ -219,8 +256,9 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
             )
     if layer_decay is not None and not (isinstance(layer_decay, (int, float)) and 0 < layer_decay <= 1):
         raise ConfigurationError(f"layer_decay must be in (0, 1], got {layer_decay!r}")
-    if learning_rate is not None and not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
-        raise ConfigurationError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    for label, value in (("learning_rate", learning_rate), ("head_learning_rate", head_learning_rate)):
+        if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0):
+            raise ConfigurationError(f"{label} must be a positive number, got {value!r}")
     head_fn, options = _head_options(head, dropout, task_options)
     strat = resolve_strategy(strategy)
     if layer_decay and strat.num_replicas_in_sync > 1:
@@ -262,24 +300,37 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
     parts.config = {
         "backbones": [s.name for s in specs], "task": task_spec.name, "num_classes": num_classes,
         "freeze": dict(zip([s.name for s in specs], freezes)), "learning_rate": learning_rate,
-        "layer_decay": layer_decay, "fusion": fusion, "class_names": list(class_names) if class_names else None,
+        "layer_decay": layer_decay, "head_learning_rate": head_learning_rate, "fusion": fusion, "class_names": list(class_names) if class_names else None,
         "mixed_precision_policy": policy, "task_options": {k: v for k, v in options.items() if k != "hidden_layers"},
     }
-    set_layer_decay(model, layer_decay)
-    compile_model(model, make_optimizer(specs, freezes, learning_rate), mixed_precision=bool(policy))
+    base = set_lr_scales(model, layer_decay, learning_rate)
+    compile_model(model, make_optimizer(specs, freezes, base), mixed_precision=bool(policy))
     return model
 
 
-def set_layer_decay(model: ZooModel, layer_decay: float | None) -> None:
-    """Per-variable learning-rate scales ``decay ** depth`` for the trainable backbone blocks.
+def set_lr_scales(model: ZooModel, layer_decay: float | None, learning_rate: float | None = None) -> float:
+    """Per-variable learning-rate scales for the current freeze state; returns the backbone's rate.
+
+    Backbone blocks get ``layer_decay ** depth`` (top block 1, stem deepest); while a backbone
+    fine-tunes, the head's variables get ``head rate / backbone rate`` (`learning_rates`).
 
     Example:
-        >>> set_layer_decay(model, 0.8)                                   # doctest: +SKIP
+        >>> set_lr_scales(model, 0.8)                                     # doctest: +SKIP
+        0.0001
     """
+    parts = model.zoo
+    freezes = [bb.freeze_spec for bb in parts.backbones]
+    base, head = learning_rates([bb.spec for bb in parts.backbones], freezes, learning_rate,
+                                parts.config.get("head_learning_rate"))
     scales = {}
     if layer_decay and layer_decay != 1:
-        for bb in model.zoo.backbones:
-            for ref, depth in bb.block_depths().items():
-                scales[ref] = float(layer_decay) ** depth
-    model.zoo.lr_scales = scales
+        for bb in parts.backbones:
+            if not bb.is_frozen:
+                for ref, depth in bb.block_depths().items():
+                    scales[ref] = float(layer_decay) ** depth
+    if head != base and parts.head_model is not None:
+        for v in parts.head_model.trainable_variables:
+            scales[v.ref()] = head / base
+    parts.lr_scales = scales
+    return base
 

@@ -43,6 +43,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "family": (str,), "license": (str,), "tags": (list,), "description": (str,), "sha256": (str,),
     "block_pattern": (str,), "blocks": (int,), "seq_length": (int,), "text_ops": (bool,),
     "pretrained": (bool,), "builder": (str,), "override": (bool,), "plugin": (str,),
+    "format": (str,), "input_range": (list,), "pooling": (str,), "page": (str,),
 }
 _NOT_FROM_FILE = {"name", "source", "extra"}
 REQUIRED = ("modality", "handle", "output_dim")
@@ -117,7 +118,7 @@ def spec_from_entry(name: str, entry: dict[str, Any], *, source: str, plugin: st
     if not isinstance(entry, dict):
         raise RegistryFileError(f"{source}: entry {name!r} must be a table of fields, got {type(entry).__name__}")
     fields = {k: v for k, v in entry.items() if k in SPEC_FIELDS and k not in _NOT_FROM_FILE}
-    for key in ("input_shape", "tags"):  # TOML arrays -> tuples; anything else is left for the spec to reject
+    for key in ("input_shape", "tags", "input_range"):  # TOML arrays -> tuples; anything else is left for the spec to reject
         if isinstance(fields.get(key), list):
             fields[key] = tuple(fields[key])
     try:

@@ -16,11 +16,15 @@
     │   ├── ModuleNotCachedError  offline and the module is not in the cache
     │   ├── CorruptCacheError     a cache entry is half-written or damaged
     │   ├── IntegrityError        sha256 of the module archive does not match the pin
-    │   └── OutputDimMismatchError  module returns another width than the spec says
+    │   ├── OutputDimMismatchError  module returns another width than the spec says
+    │   └── ModuleFormatError     the module's format cannot do what was asked (e.g. fine-tune TF1 Hub format)
     ├── UnsafeArchiveError        a bundle tries to write outside its target
     └── ExportError               a model cannot be exported in the requested format
 
 Every message names the bad value and, where there is one, the fix.
+
+Warnings derive from ``ZooWarning`` (a ``UserWarning``): ``BlockCountWarning``
+says that a module's measured block count differs from its registry entry.
 
 Example:
     >>> import zoo
@@ -53,6 +57,9 @@ __all__ = [
     "OutputDimMismatchError",
     "UnsafeArchiveError",
     "ExportError",
+    "ModuleFormatError",
+    "ZooWarning",
+    "BlockCountWarning",
 ]
 
 
@@ -141,3 +148,15 @@ class UnsafeArchiveError(ZooError):
 
 class ExportError(ZooError):
     """A model cannot be exported in the requested format (e.g. unsupported TFLite ops)."""
+
+
+class ModuleFormatError(ModuleLoadError):
+    """The module's format (e.g. legacy TF1 Hub format) cannot do what was asked; the format is named."""
+
+
+class ZooWarning(UserWarning):
+    """Base class of zoo's warnings: something zoo handled but that may not be what the user meant."""
+
+
+class BlockCountWarning(ZooWarning):
+    """A loaded module has another number of blocks than its registry entry's ``blocks`` (both named)."""

@@ -68,8 +68,8 @@ def _hub_objects(model: Any) -> list:
 def _pixels_model(model: Any) -> Callable[[Any], Any]:
     """pixels [B, H, W, 3] 0-255 at the backbone's size -> model outputs, without the resize op.
 
-    Same computation as the model (rescale to [0, 1] unless an image already lies in
-    [0, 1], then the module and the head) minus a same-size resize, whose op
+    Same computation as the model (`zoo.backbones.scale_pixels` to the module's input
+    range, then the module and the head) minus a same-size resize, whose op
     (ScaleAndTranslate) TFLite cannot run."""
     import tensorflow as tf
 
@@ -79,10 +79,12 @@ def _pixels_model(model: Any) -> Callable[[Any], Any]:
         return lambda pixels: model(pixels, training=False)
     module, head = backbones[0].module, parts.head_model
 
+    from zoo.backbones import scale_pixels
+
+    input_range = backbones[0].spec.input_range
+
     def run(pixels: Any) -> Any:
-        x = tf.cast(pixels, tf.float32)
-        peak = tf.reduce_max(x, axis=[1, 2, 3], keepdims=True)
-        x = tf.clip_by_value(tf.where(peak > 1.0, x / 255.0, x), 0.0, 1.0)
+        x = scale_pixels(pixels, input_range, integer=pixels.dtype.is_integer)
         return head(tf.cast(module(x, training=False), tf.float32), training=False)
 
     return run
@@ -110,10 +112,10 @@ def _serving_module(model: Any, spec: BackboneSpec, class_names: Sequence[str], 
     if spec.modality == "vision":
         h, w = (spec.input_shape or (224, 224, 3))[:2]
 
-        def decode(raw: Any) -> Any:
+        def decode(raw: Any) -> Any:  # encoded bytes are 0-255 by definition: scaled to [0, 1] here
             img = tf.io.decode_image(raw, channels=3, expand_animations=False, dtype=tf.uint8)
             img.set_shape([None, None, 3])
-            return tf.clip_by_value(tf.image.resize(img, (h, w), method="bilinear", antialias=True), 0.0, 255.0)
+            return tf.clip_by_value(tf.image.resize(img, (h, w), method="bilinear", antialias=True) / 255.0, 0.0, 1.0)
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="images")], autograph=False)
         def serve(images: Any) -> dict:

@@ -1,11 +1,14 @@
 """Freeze specs, blocks of a SavedModel's variables, and gradual-unfreezing schedules.
 
 ``hub.KerasLayer`` is all-or-nothing trainable; zoo groups a module's variables
-into ordered blocks (by the backbone's ``block_pattern``) so that ``"top:K"``
-trains only the K blocks nearest the output.
+into ordered, numbered blocks (by the backbone's ``block_pattern``: transformer
+layers, EfficientNet blocks, MobileNet ``expanded_conv`` blocks, ...) so that
+``"top:K"`` trains only the K blocks nearest the output. Variables above the last
+numbered block (pooler, final conv/norm) train with the top block; the stem
+(embeddings, first conv) trains only under ``"full"``.
 
 Freeze specs: ``"frozen"`` (feature extraction), ``"full"`` (fine-tune all),
-``"top:K"`` (the top K blocks).
+``"top:K"`` (the top K numbered blocks).
 
 Example:
     >>> parse_freeze("top:2")
@@ -23,7 +26,8 @@ from typing import Any, Iterable, Sequence
 
 from zoo.errors import FreezeSpecError
 
-__all__ = ["default_freeze", "parse_freeze", "group_blocks", "Stage", "FreezeSchedule", "ALIASES"]
+__all__ = ["default_freeze", "parse_freeze", "group_blocks", "BlockGroups", "natural_key", "scope_names", "Stage",
+           "FreezeSchedule", "ALIASES"]
 
 ALIASES = {
     "frozen": "frozen", "freeze": "frozen", "feature_extraction": "frozen", "none": "frozen",
@@ -79,51 +83,138 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _order_key(value: str) -> tuple[int, Any]:
-    return (0, int(value)) if value.isdigit() else (1, value)
+def natural_key(block_id: str) -> tuple:
+    """Sort key that orders block ids as people count them: ``"2" < "10"``, ``"5b" < "6a"``,
+    ``"block1/unit_2" < "block1/unit_10"``.
+
+    Example:
+        >>> sorted(["10", "2", "0"], key=natural_key)
+        ['0', '2', '10']
+        >>> sorted(["6a", "5c", "5b", "7a"], key=natural_key)
+        ['5b', '5c', '6a', '7a']
+    """
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.findall(r"\d+|\D+", block_id))
 
 
-def group_blocks(variables: Iterable[Any], pattern: str | None) -> list[list[Any]]:
+@dataclass(frozen=True)
+class BlockGroups:
+    """A module's trainable variables as zoo groups them for ``top:K`` and ``layer_decay``.
+
+    Fields:
+        blocks: the numbered blocks, bottom first. Variables listed after the last
+            numbered block (a pooler, a final conv or norm) belong to the top block.
+        ids: each block's id as the pattern captured it (``"3"``, ``"5b"``, ...).
+        stem: variables listed before the first numbered block (embeddings, stem
+            conv); they train only under ``"full"``.
+        pattern: the ``block_pattern`` used, or None for the generic grouping.
+
+    Example:
+        >>> g = BlockGroups(blocks=[["a"], ["b"]], ids=["0", "1"], stem=["s"], pattern="x")
+        >>> len(g), g.matched
+        (2, True)
+    """
+
+    blocks: list
+    ids: list
+    stem: list
+    pattern: str | None
+
+    def __len__(self) -> int:
+        return len(self.blocks)
+
+    @property
+    def matched(self) -> bool:
+        """False when a pattern was given but matched no variable (``top:K`` is then impossible)."""
+        return bool(self.blocks)
+
+    @property
+    def variables(self) -> list:
+        """Every grouped variable: stem first, then the blocks bottom first."""
+        return list(self.stem) + [v for b in self.blocks for v in b]
+
+    def top(self, k: int) -> list:
+        """The variables ``top:K`` trains: the K highest blocks (never the stem: only ``full`` trains it)."""
+        return [v for b in self.blocks[len(self.blocks) - k:] for v in b]
+
+    def depths(self) -> list[tuple[Any, int]]:
+        """``(variable, depth from the top)`` pairs: top block 0, bottom block ``len - 1``, stem ``len``."""
+        n = len(self.blocks)
+        return [(v, n) for v in self.stem] + [(v, n - 1 - i) for i, b in enumerate(self.blocks) for v in b]
+
+
+def _block_id(match: re.Match) -> str:
+    """The captured block id; an optional group that took no part (``expanded_conv`` beside
+    ``expanded_conv_1``) is block ``"0"``."""
+    value = match.group(1)
+    return "0" if value is None else value
+
+
+def group_blocks(variables: Iterable[Any], pattern: str | None) -> BlockGroups:
     """Group variables (anything with ``.name``) into ordered blocks, bottom first.
 
-    With ``pattern``: variables whose name matches are grouped by the regex group
-    (numeric groups in numeric order, others in order of appearance); unmatched
-    variables before the first match form a "stem" block, unmatched ones after it
-    join the "top" block. Without a pattern (or no match at all): one block per
-    top-level name scope, in the order the module lists them.
+    With ``pattern`` (a regex with one group, searched in each variable name): the
+    variables it matches are grouped by the captured id, ids in natural order
+    (`natural_key`); the variables listed before the first match form the stem, those
+    after it that do not match join the top block. A pattern that matches nothing gives
+    no blocks (``matched`` is False): zoo then refuses ``top:K`` rather than guess.
+    Without a pattern (a user's own module): one block per top-level name scope, in the
+    order the module lists them, no stem.
 
     Example:
         >>> class V:
         ...     def __init__(self, name): self.name = name
+        ...     def __repr__(self): return self.name
         >>> vs = [V("emb/w:0"), V("transformer/layer_0/k:0"), V("transformer/layer_1/k:0"), V("pooler/k:0")]
-        >>> [[v.name for v in b] for b in group_blocks(vs, r"transformer/layer_(\\d+)/")]
-        [['emb/w:0'], ['transformer/layer_0/k:0'], ['transformer/layer_1/k:0'], ['pooler/k:0']]
+        >>> g = group_blocks(vs, r"transformer/layer_(\\d+)/")
+        >>> g.stem, g.blocks, g.ids
+        ([emb/w:0], [[transformer/layer_0/k:0], [transformer/layer_1/k:0, pooler/k:0]], ['0', '1'])
+        >>> group_blocks(vs, r"blocks_(\\d+)/").matched
+        False
+        >>> group_blocks(vs, None).blocks
+        [[emb/w:0], [transformer/layer_0/k:0, transformer/layer_1/k:0], [pooler/k:0]]
     """
     variables = list(variables)
-    if pattern:
-        rx = re.compile(pattern)
-        stem: list[Any] = []
-        top: list[Any] = []
-        groups: dict[str, list[Any]] = {}
-        first_seen: dict[str, int] = {}
-        for i, v in enumerate(variables):
-            m = rx.search(v.name)
-            if m:
-                key = m.group(1)
-                groups.setdefault(key, []).append(v)
-                first_seen.setdefault(key, i)
-            elif groups:
-                top.append(v)
-            else:
-                stem.append(v)
-        if groups:
-            numeric = all(k.isdigit() for k in groups)
-            keys = sorted(groups, key=_order_key) if numeric else sorted(groups, key=first_seen.__getitem__)
-            return [b for b in ([stem] + [groups[k] for k in keys] + [top]) if b]
-    scopes: dict[str, list[Any]] = {}
+    if not pattern:
+        scopes: dict[str, list[Any]] = {}
+        for v in variables:
+            scopes.setdefault(v.name.split("/", 1)[0] if "/" in v.name else v.name, []).append(v)
+        return BlockGroups(blocks=list(scopes.values()), ids=list(scopes), stem=[], pattern=None)
+    rx = re.compile(pattern)
+    stem: list[Any] = []
+    above: list[Any] = []
+    groups: dict[str, list[Any]] = {}
     for v in variables:
-        scopes.setdefault(v.name.split("/", 1)[0] if "/" in v.name else v.name, []).append(v)
-    return list(scopes.values())
+        m = rx.search(v.name)
+        if m:
+            groups.setdefault(_block_id(m), []).append(v)
+        elif groups:
+            above.append(v)
+        else:
+            stem.append(v)
+    if not groups:
+        return BlockGroups(blocks=[], ids=[], stem=variables, pattern=pattern)
+    ids = sorted(groups, key=natural_key)
+    blocks = [list(groups[i]) for i in ids]
+    blocks[-1].extend(above)
+    return BlockGroups(blocks=blocks, ids=ids, stem=stem, pattern=pattern)
+
+
+def scope_names(variables: Iterable[Any], limit: int = 6) -> list[str]:
+    """The first ``limit`` distinct two-level name scopes of ``variables`` (for error messages).
+
+    Example:
+        >>> class V:
+        ...     def __init__(self, name): self.name = name
+        >>> scope_names([V("stem_conv2d/kernel:0"), V("stack_0/block_0/x/kernel:0"), V("stack_0/block_0/y:0")])
+        ['stem_conv2d', 'stack_0/block_0']
+    """
+    seen: dict[str, None] = {}
+    for v in variables:
+        parts = v.name.split("/")
+        seen.setdefault("/".join(parts[:2]) if len(parts) > 2 else parts[0], None)
+        if len(seen) >= limit:
+            break
+    return list(seen)
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ __all__ = [
     "CacheWarning", "module_dir", "resolve", "load", "spec_handles", "is_offline", "is_remote",
     "check_module_dir", "tree_sha256", "read_sidecar", "verify_pinned", "lock_path", "descriptor_path",
     "sidecar_path", "clear_stale_lock", "cache_lock", "safe_extract", "write_descriptor", "LOCK_TIMEOUT_SEC",
+    "module_format", "TF1_HUB_MARKER",
 ]
 
 DEFAULT_DOWNLOAD_TIMEOUT = 15.0
@@ -323,9 +324,26 @@ def _import_text_ops(handle: str) -> None:
             f"pip install 'tensorflow-text=={'.'.join(tf.__version__.split('.')[:2])}.*'") from None
 
 
+TF1_HUB_MARKER = "tfhub_module.pb"  # written by hub.Module exports (legacy TF1 Hub format) only
+
+
+def module_format(obj: Any) -> str:
+    """``"hub"`` for a module loaded from the legacy TF1 Hub format, else ``"saved_model_2"``.
+
+    Example:
+        >>> module_format(object())
+        'saved_model_2'
+    """
+    return "hub" if getattr(obj, "_is_hub_module_v1", False) else "saved_model_2"
+
+
 def load(handle: str, *, sha256: str | None = None, text_ops: bool = False, tpu_io: bool = True,
          offline: bool | None = None) -> Any:
     """`resolve` ``handle`` and return what ``tf.saved_model.load`` returns.
+
+    A module in the legacy TF1 Hub format (a ``tfhub_module.pb`` beside
+    ``saved_model.pb``) is loaded from its ``{}``-tagged MetaGraph, as ``hub.load``
+    does, and marked so that `module_format` says ``"hub"``.
 
     ``tpu_io`` loads with ``LoadOptions(experimental_io_device="/job:localhost")`` so
     that TPU workers read the local cache. ``text_ops`` imports ``tensorflow_text``
@@ -345,9 +363,15 @@ def load(handle: str, *, sha256: str | None = None, text_ops: bool = False, tpu_
         _import_text_ops(handle)
     options = tf.saved_model.LoadOptions(experimental_io_device="/job:localhost") if tpu_io else None
     retried = text_ops
+    tf1 = os.path.exists(os.path.join(path, TF1_HUB_MARKER))
     while True:
         try:
-            return tf.saved_model.load(path, options=options)
+            if not tf1:
+                return tf.saved_model.load(path, options=options)
+            # legacy TF1 Hub format: the MetaGraph tagged {} (the other is {"train"}), as hub.load does
+            obj = tf.compat.v1.saved_model.load_v2(path, tags=[], options=options)
+            obj._is_hub_module_v1 = True  # noqa: SLF001 - what hub.KerasLayer reads to use its signature
+            return obj
         except ZooError:
             raise
         except Exception as exc:  # noqa: BLE001 - turned into a ModuleLoadError below

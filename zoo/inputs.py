@@ -73,6 +73,16 @@ def check_one(spec: BackboneSpec, x: Any) -> None:
     if spec.modality == "text":
         if isinstance(x, (str, bytes)):
             raise InputError(f"{name}: text input must be a batch (list) of strings, got one string; wrap it: [text]")
+        dtype = getattr(x, "dtype", None)
+        if dtype is not None and not isinstance(x, np.ndarray):  # a tf.Tensor (or alike): as plain tf_keras takes it
+            if getattr(dtype, "name", str(dtype)) != "string":
+                raise InputError(f"{name}: text input must be a string tensor, got dtype {getattr(dtype, 'name', dtype)}")
+            shape = getattr(x, "shape", None)
+            if shape is not None and len(shape) == 0:
+                raise InputError(f"{name}: text input must be a batch of strings, got one scalar string; use tf.constant([text])")
+            if shape is not None and len(shape) and shape[0] == 0:
+                raise InputError(f"{name}: empty batch: pass at least one string")
+            return
         try:
             n = len(x)
         except TypeError:

@@ -2,8 +2,9 @@
 
 It is an ordinary Keras model (``fit``, ``predict``, ``save`` work as usual);
 zoo adds input checks on ``predict``/``evaluate``/``fit`` with NumPy or list
-inputs, layer-wise learning-rate decay, and references to the feature and head
-sub-models used by feature caching.
+inputs, per-variable learning rates (layer-wise decay, the head's own rate while
+a backbone fine-tunes), integer images taken as 0-255 whatever their values, and
+references to the feature and head sub-models used by feature caching.
 
 Example:
     >>> model = zoo.build("mobilenet_v2", num_classes=5)                 # doctest: +SKIP
@@ -86,6 +87,15 @@ class ZooModel(keras.Model):
         self._check(x)
         return super().fit(_text_ready(x), *args, **kwargs)
 
+    def _conform_to_reference_input(self, tensor: Any, ref_input: Any) -> Any:
+        # Keras casts every input to its Input's dtype (float32 for images), which would lose
+        # that integer pixels are 0-255 by definition: scale them to [0, 1] here, where the
+        # dtype is still known (the backbone keeps images already in [0, 1] as they are).
+        if isinstance(tensor, tf.Tensor) and tensor.dtype.is_integer and ref_input.shape.rank == 4 \
+                and ref_input.dtype == tf.float32:
+            tensor = tf.cast(tensor, tf.float32) / 255.0
+        return super()._conform_to_reference_input(tensor, ref_input)
+
     def train_step(self, data: Any) -> Any:
         scales = self.zoo.lr_scales
         if not scales:
@@ -95,12 +105,11 @@ class ZooModel(keras.Model):
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
         variables = self.trainable_variables
-        grads = tape.gradient(loss, variables)
         scaled = [(v, scales[v.ref()]) for v in variables if scales.get(v.ref(), 1.0) != 1.0]
         before = [tf.identity(v) for v, _ in scaled]
         with tf.control_dependencies(before):
-            self.optimizer.apply_gradients(zip(grads, variables))
-        # layer-wise learning-rate decay: scale each block's update by decay ** depth
+            self.optimizer.minimize(loss, variables, tape=tape)  # minimize: loss scaling under mixed precision
+        # per-variable rates (layer-wise decay, the head's own rate): scale each update
         for (v, s), old in zip(scaled, before):
             v.assign(old + s * (v - old))
         return self.compute_metrics(x, y, y_pred, sample_weight)

@@ -21,9 +21,12 @@ from typing import Any
 
 from zoo.errors import InvalidSpecError
 
-__all__ = ["BackboneSpec", "MODALITIES", "check_handle"]
+__all__ = ["BackboneSpec", "MODALITIES", "FORMATS", "POOLINGS", "check_handle"]
 
 MODALITIES = ("vision", "text", "audio")
+FORMATS = ("saved_model_2", "hub")
+INPUT_RANGES = ((0.0, 1.0), (-1.0, 1.0))
+POOLINGS = ("output", "mean")
 _NAME_RE = re.compile(r"[a-z][a-z0-9_.\-]*\Z")  # \Z: "$" would accept a trailing newline
 _SHA_RE = re.compile(r"[0-9a-f]{64}\Z")
 _ALLOWED_SCHEMES = ("https://", "gs://")
@@ -77,10 +80,22 @@ class BackboneSpec:
         fine_tunable: whether the module's variables may be trained.
         family, plugin, license, tags, description: catalogue metadata.
         sha256: optional pin of the module archive's digest.
-        block_pattern: regex with one ``(\\d+)`` group that numbers the trainable
-            blocks by variable name (for ``freeze="top:K"``); None: generic grouping.
-        blocks: number of blocks ``block_pattern`` yields (shown by ``zoo info``).
-        seq_length: text models with a preprocessor: tokens per example.
+        block_pattern: regex with one group that captures a block's id in variable
+            names (``'transformer/layer_(\\d+)/'``; ids sort naturally, ``5b`` < ``6a``; an
+            optional group that does not take part counts as ``0``); for ``freeze="top:K"``
+            and ``layer_decay``. None: generic grouping (one block per top-level scope).
+        blocks: number of numbered blocks ``block_pattern`` finds in the real module
+            (checked at load: a different count gives a `BlockCountWarning`).
+        seq_length: text models with a preprocessor: tokens per example (None: the
+            preprocessing module's own default, read from the module).
+        format: ``"saved_model_2"`` (TF2 SavedModel) or ``"hub"`` (legacy TF1 Hub
+            format: frozen use only), as the model page states.
+        input_range: vision only, the pixel range the module wants: ``(0, 1)`` (TF Hub's
+            image convention) or ``(-1, 1)``; zoo converts 0-255 pixels to it.
+        pooling: text encoders returning a dict: ``"output"`` (take ``output_key``, e.g.
+            ``pooled_output``) or ``"mean"`` (mean of ``sequence_output`` over the tokens
+            of ``input_mask``, as sentence-transformer models are meant to be used).
+        page: URL of the model page (None: derived from a tfhub.dev handle).
         text_ops: the module needs ``tensorflow_text`` ops registered.
         pretrained: False for zoo's randomly initialised starter backbones.
         builder: ``"module:function"`` that creates ``handle`` locally if missing.
@@ -111,6 +126,10 @@ class BackboneSpec:
     block_pattern: str | None = None
     blocks: int | None = None
     seq_length: int | None = None
+    format: str = "saved_model_2"
+    input_range: tuple[float, float] | None = None
+    pooling: str = "output"
+    page: str | None = None
     text_ops: bool = False
     pretrained: bool = True
     builder: str | None = None
@@ -172,6 +191,27 @@ class BackboneSpec:
                 raise InvalidSpecError(f"backbone {n!r}: field 'block_pattern' is not a valid regex ({exc}): {self.block_pattern!r}") from None
             if rx.groups != 1:
                 raise InvalidSpecError(f"backbone {n!r}: field 'block_pattern' needs exactly one group, e.g. 'layer_(\\d+)/'")
+        if self.format not in FORMATS:
+            raise InvalidSpecError(f"backbone {n!r}: field 'format' must be one of {FORMATS}, got {self.format!r}")
+        if self.pooling not in POOLINGS:
+            raise InvalidSpecError(f"backbone {n!r}: field 'pooling' must be one of {POOLINGS}, got {self.pooling!r}")
+        if self.pooling == "mean" and self.modality != "text":
+            raise InvalidSpecError(f"backbone {n!r}: pooling = 'mean' is for text encoders with a sequence_output")
+        rng = self.input_range
+        if rng is not None:
+            try:
+                rng = tuple(float(v) for v in rng)
+            except (TypeError, ValueError):
+                rng = None
+            if rng not in INPUT_RANGES or self.modality != "vision":
+                raise InvalidSpecError(
+                    f"backbone {n!r}: field 'input_range' must be [0, 1] or [-1, 1] on a vision backbone, got {self.input_range!r}"
+                )
+            object.__setattr__(self, "input_range", rng)
+        elif self.modality == "vision":
+            object.__setattr__(self, "input_range", (0.0, 1.0))
+        if self.page is not None and not (isinstance(self.page, str) and self.page.startswith("https://")):
+            raise InvalidSpecError(f"backbone {n!r}: field 'page' must be an https:// URL, got {self.page!r}")
         for fname in ("blocks", "seq_length"):
             v = getattr(self, fname)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
@@ -189,10 +229,24 @@ class BackboneSpec:
         """
         if self.modality == "vision":
             h, w, c = self.input_shape  # type: ignore[misc]
-            return f"{h}x{w}x{c} RGB 0-255"
+            return f"{h}x{w}x{c} RGB 0-255"  # raw pixels; zoo maps them to input_range inside
         if self.modality == "audio":
             return f"waveform {self.sample_rate} Hz mono"
         return "strings"
+
+    @property
+    def model_page(self) -> str | None:
+        """The model page: ``page`` if set, else the tfhub.dev handle itself (it is the page's URL).
+
+        Example:
+            >>> BackboneSpec(name="y", modality="audio", handle="https://tfhub.dev/google/yamnet/1", output_dim=8).model_page
+            'https://tfhub.dev/google/yamnet/1'
+        """
+        if self.page:
+            return self.page
+        if self.handle.startswith(("https://tfhub.dev/", "https://www.kaggle.com/models/")):
+            return self.handle
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         """All fields as a JSON-friendly dict.
@@ -203,6 +257,8 @@ class BackboneSpec:
         """
         d = dataclasses.asdict(self)
         d["input_shape"] = list(self.input_shape) if self.input_shape else None
+        d["input_range"] = list(self.input_range) if self.input_range else None
+        d["page"] = self.model_page
         d["tags"] = list(self.tags)
         return d
 

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from zoo.builder import compile_model, make_optimizer, set_layer_decay
+from zoo.builder import compile_model, make_optimizer, set_lr_scales
 from zoo.errors import ConfigurationError, InputError
 from zoo.freeze import FreezeSchedule, Stage, parse_freeze
 from zoo.arrays import as_dataset
@@ -257,7 +257,8 @@ def _apply_stage(model: ZooModel, stage: Stage, *, total_steps: int | None) -> N
             freezes.append(stage.freeze)
         bb.set_freeze(freezes[-1])
     parts.config["freeze"] = {bb.spec.name: f for bb, f in zip(parts.backbones, freezes)}
-    set_layer_decay(model, stage.layer_decay if stage.layer_decay is not None else parts.config.get("layer_decay"))
     lr = stage.learning_rate or parts.config.get("learning_rate")
-    opt = make_optimizer([b.spec for b in parts.backbones], freezes, lr, total_steps=total_steps)
+    decay = stage.layer_decay if stage.layer_decay is not None else parts.config.get("layer_decay")
+    base = set_lr_scales(model, decay, lr)
+    opt = make_optimizer([b.spec for b in parts.backbones], freezes, base, total_steps=total_steps)
     compile_model(model, opt, mixed_precision=bool(parts.config.get("mixed_precision_policy")))

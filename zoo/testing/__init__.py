@@ -1,11 +1,13 @@
 """Test helpers: tiny TF-Hub-format modules with each real family's calling contract.
 
 ``make_module`` / ``make_preprocessor`` save a small ``tf.Module`` SavedModel
-for a `BackboneSpec`; ``install_in_hub_cache`` puts them in a TF Hub cache
-directory under the real handle so that ``hub.load(spec.handle)`` works offline
-through tensorflow_hub's own resolver. ``names_for_pattern`` and
-``group_variable_names`` implement the ``block_pattern`` naming/grouping
-convention (no TensorFlow needed for those two).
+for a `BackboneSpec`, with the real module's variable scopes and sizes from
+`zoo.testing.facts` (documented facts with their sources, looked up by handle;
+never derived from the registry entry under test); ``install_in_hub_cache`` puts
+them in a TF Hub cache directory under the real handle so that
+``hub.load(spec.handle)`` works offline through tensorflow_hub's own resolver.
+`zoo.testing.exporters` makes modules with the publishers' own exporters (TF Model
+Garden) where those are installed.
 
 TensorFlow is imported only when a module-building function is first used.
 
@@ -23,7 +25,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from zoo.testing.naming import group_variable_names, names_for_pattern
+from zoo.testing.facts import FACTS, ModuleFacts, facts_for
 
 __all__ = [
     "make_module",
@@ -31,8 +33,9 @@ __all__ = [
     "install_in_hub_cache",
     "module_cache_dir",
     "clear_build_cache",
-    "names_for_pattern",
-    "group_variable_names",
+    "FACTS",
+    "ModuleFacts",
+    "facts_for",
 ]
 
 _LAZY = {

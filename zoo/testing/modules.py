@@ -3,8 +3,10 @@
 Every module is a low-level ``tf.Module`` saved with ``tf.saved_model.save`` and
 exposes what ``hub.load``/``hub.KerasLayer`` expect: a traced ``__call__`` and
 the attributes ``variables``, ``trainable_variables`` and
-``regularization_losses``. Variable names follow the spec's ``block_pattern``
-so that block grouping (``freeze="top:K"``) sees exactly ``spec.blocks`` blocks.
+``regularization_losses``. Variable scopes, layer counts, input sizes and output
+widths come from the real module's documented facts (`zoo.testing.facts`, looked up
+by handle), never from the registry entry under test; a handle without facts (a
+user's own module) gets a fixed generic layout.
 
 Builds are cached per process (see `make_module`); `zoo.testing.hub_cache`
 installs them under real handles.
@@ -33,7 +35,7 @@ import tensorflow as tf
 
 from zoo.errors import ConfigurationError
 from zoo.spec import BackboneSpec
-from zoo.testing.naming import names_for_pattern
+from zoo.testing.facts import ModuleFacts, facts_for
 
 __all__ = ["make_module", "make_preprocessor", "clear_build_cache", "YAMNET_NUM_CLASSES"]
 
@@ -94,46 +96,39 @@ def _normal(rng: np.random.RandomState, shape: tuple[int, ...], fan_in: int | No
 # --------------------------------------------------------------------------- vision
 
 
-def _check_unmatched(pattern: str | None, names: list[str]) -> None:
-    if pattern is None:
-        return
-    for n in names:
-        if re.search(pattern, n + ":0"):
-            raise ValueError(f"stem/top variable name {n!r} unexpectedly matches block_pattern {pattern!r}")
+def _generic_image_facts(spec: BackboneSpec) -> ModuleFacts:
+    """A user's own image module (no documented facts): a fixed, neutral layout."""
+    h, w, _ = spec.input_shape  # type: ignore[misc]
+    return ModuleFacts(spec.handle, "image", "generic test layout", spec.output_dim, (h, w),
+                       ("stem",), ("block_1", "block_2", "block_3"), ("top",))
 
 
 class VisionModule(HubObject):
-    """Tiny conv net: stem conv, ``blocks - 2`` residual 1x1-conv blocks (one kernel each,
-    the first also with batch norm), top projection to ``output_dim``.
-    ``__call__(images, training=False)``; batch-norm moving statistics are updated only
-    when ``training=True``."""
+    """Tiny conv net with a real module's variable scopes (`zoo.testing.facts`): one conv per
+    stem scope, one residual 1x1 conv per numbered block (the first also with batch norm),
+    a projection to ``output_dim`` in the first top scope and a bias in the others.
+    ``__call__(images in [0, 1], training=False)``; batch-norm moving statistics are
+    updated only when ``training=True``."""
 
-    def __init__(self, spec: BackboneSpec, seed: int = 0) -> None:
+    def __init__(self, facts: ModuleFacts, trainable: bool = True, seed: int = 0) -> None:
         super().__init__(name="vision_module")
         rng = np.random.RandomState(seed)
-        h, w, _ = spec.input_shape  # type: ignore[misc]
+        h, w = facts.input_size  # type: ignore[misc]
         self._pool = max(1, min(h, w) // 16)
-        trainable = spec.fine_tunable
-        pattern = spec.block_pattern
-        n_blocks = max((spec.blocks or 5) - 2, 1)
-        block_names = names_for_pattern(pattern, n_blocks) if pattern else [f"block_{i}/" for i in range(1, n_blocks + 1)]
-        first = block_names[0]
-        root = first.split("/", 1)[0] + "/" if first.count("/") >= 2 else ""
-        stem, top = f"{root}stem/conv", f"{root}top/projection"
-        _check_unmatched(pattern, [f"{stem}/kernel", f"{stem}/bias", f"{top}/kernel", f"{top}/bias"])
-        c = _CHANNELS
-        self.stem_kernel = self._var(f"{stem}/kernel", _normal(rng, (3, 3, 3, c), 27) * 2.0, trainable)
-        self.stem_bias = self._var(f"{stem}/bias", np.zeros(c), trainable)
+        c, d = _CHANNELS, facts.output_dim
+        self.stem_kernels = [self._var(f"{scope}/weights", _normal(rng, (3, 3, 3 if i == 0 else c, c), 27) * 2.0,
+                                       trainable) for i, scope in enumerate(facts.stem)]
         self.block_kernels: list[tf.Variable] = []
-        for i, prefix in enumerate(block_names):
-            self.block_kernels.append(self._var(f"{prefix}weights", _normal(rng, (1, 1, c, c), c), trainable))
+        for i, scope in enumerate(facts.blocks):
+            self.block_kernels.append(self._var(f"{scope}/project/weights", _normal(rng, (1, 1, c, c), c), trainable))
             if i == 0:
-                self.bn_gamma = self._var(f"{prefix}BatchNorm/gamma", np.ones(c), trainable)
-                self.bn_beta = self._var(f"{prefix}BatchNorm/beta", np.zeros(c), trainable)
-                self.bn_moving_mean = self._var(f"{prefix}BatchNorm/moving_mean", np.zeros(c), False)
-                self.bn_moving_variance = self._var(f"{prefix}BatchNorm/moving_variance", np.ones(c), False)
-        self.top_kernel = self._var(f"{top}/kernel", _normal(rng, (c, spec.output_dim), c), trainable)
-        self.top_bias = self._var(f"{top}/bias", np.zeros(spec.output_dim), trainable)
+                self.bn_gamma = self._var(f"{scope}/project/BatchNorm/gamma", np.ones(c), trainable)
+                self.bn_beta = self._var(f"{scope}/project/BatchNorm/beta", np.zeros(c), trainable)
+                self.bn_moving_mean = self._var(f"{scope}/project/BatchNorm/moving_mean", np.zeros(c), False)
+                self.bn_moving_variance = self._var(f"{scope}/project/BatchNorm/moving_variance", np.ones(c), False)
+        top = facts.top or (facts.blocks[-1] + "/projection",)
+        self.top_kernel = self._var(f"{top[0]}/weights", _normal(rng, (c, d), c), trainable)
+        self.top_biases = [self._var(f"{scope}/biases", np.zeros(d), trainable) for scope in top[1:]]
         self._expose()
         _trace(self.__call__, tf.TensorSpec([None, h, w, 3], tf.float32))
 
@@ -152,15 +147,19 @@ class VisionModule(HubObject):
         x = tf.convert_to_tensor(images, tf.float32) - 0.5
         if self._pool > 1:
             x = tf.nn.avg_pool2d(x, self._pool, self._pool, "VALID")
-        x = tf.nn.relu(tf.nn.conv2d(x, self.stem_kernel, 1, "SAME") + self.stem_bias)
+        for i, k in enumerate(self.stem_kernels):
+            y = tf.nn.relu(tf.nn.conv2d(x, k, 1, "SAME"))
+            x = y if i == 0 else x + y / 4.0
         n_blocks = float(max(len(self.block_kernels), 1))
         for i, k in enumerate(self.block_kernels):
             y = tf.nn.conv2d(x, k, 1, "SAME")
             if i == 0:
                 y = self._batch_norm(y, training)
             x = x + tf.nn.relu(y) / n_blocks  # scaled residual: features stay O(1) however deep
-        pooled = tf.reduce_mean(x, axis=[1, 2])
-        return tf.matmul(pooled, self.top_kernel) + self.top_bias
+        out = tf.matmul(tf.reduce_mean(x, axis=[1, 2]), self.top_kernel)
+        for b in self.top_biases:
+            out = out + b
+        return out
 
 
 # --------------------------------------------------------------------------- audio
@@ -283,28 +282,35 @@ def _module_kind(spec: BackboneSpec) -> str:
     return "sentence"
 
 
+def _image_facts(spec: BackboneSpec) -> ModuleFacts:
+    facts = facts_for(spec.handle)
+    return facts if facts is not None and facts.kind == "image" else _generic_image_facts(spec)
+
+
 def _module_key(spec: BackboneSpec, seed: int) -> tuple:
     kind = _module_kind(spec)
-    base = (kind, spec.output_dim, spec.fine_tunable, seed)
+    base = (kind, spec.fine_tunable, seed)
     if kind == "vision":
-        return base + (spec.input_shape, spec.block_pattern, spec.blocks)
+        return base + (_image_facts(spec),)
     if kind == "audio":
-        return base + (spec.family == "yamnet", spec.family, spec.sample_rate)
+        return base + (spec.output_dim, spec.family == "yamnet", spec.family, spec.sample_rate)
     if kind == "bert":
-        return base + (spec.block_pattern, spec.blocks)
-    return base + (spec.family, spec.text_ops)
+        from zoo.testing import text_modules
+
+        return base + (text_modules.bert_facts(spec),)
+    return base + (spec.output_dim, spec.family, spec.text_ops)
 
 
 def _build_obj(spec: BackboneSpec, workdir: Path, seed: int) -> tf.Module:
     kind = _module_kind(spec)
     if kind == "vision":
-        return VisionModule(spec, seed)
+        return VisionModule(_image_facts(spec), spec.fine_tunable, seed)
     if kind == "audio":
         return AudioModule(spec, workdir, seed)
     from zoo.testing import text_modules
 
     if kind == "bert":
-        return text_modules.BertEncoderModule(spec, seed)
+        return text_modules.BertEncoderModule(text_modules.bert_facts(spec), spec.fine_tunable, seed)
     return text_modules.SentenceEncoderModule(spec, seed)
 
 
@@ -370,16 +376,16 @@ def _built_module(spec: BackboneSpec, seed: int) -> Path:
 def _built_preprocessor(spec: BackboneSpec, seed: int) -> Path:
     from zoo.testing import text_modules
 
-    seq_length = spec.seq_length or 128
-    key = ("preprocessor", seq_length, seed)
-    return _cached_build(key, lambda work: text_modules.BertPreprocessorModule(seq_length, work))
+    lengths = tuple(sorted({64, 128, spec.seq_length or 128}))  # the real module packs any length
+    key = ("preprocessor", lengths, seed)
+    return _cached_build(key, lambda work: text_modules.BertPreprocessorModule(128, work, lengths))
 
 
 def make_preprocessor(spec: BackboneSpec, path: str | os.PathLike, *, seed: int = 0) -> Path:
     """Save a BERT-style text preprocessor (for ``spec.preprocessor``) at ``path``.
 
     ``p(strings[B]) -> {"input_word_ids","input_mask","input_type_ids"}`` int32
-    ``[B, seq_length]`` (``spec.seq_length`` or 128); ``p.tokenize(strings)`` ->
+    ``[B, 128]`` (the real preprocessors' default); ``p.tokenize(strings)`` ->
     int32 RaggedTensor ``[B, (words), (wordpieces)]``; ``p.bert_pack_inputs(segments,
     seq_length=128)`` packs a list of 1 or 2 such tensors. Uses ``tensorflow_text``
     ops (BertTokenizer with lower_case=True), so loading needs ``import tensorflow_text``.

@@ -21,9 +21,9 @@ import tensorflow as tf
 
 from zoo.spec import BackboneSpec
 from zoo.testing.modules import HubObject, _normal, _trace
-from zoo.testing.naming import names_for_pattern
+from zoo.testing.facts import SOURCES, ModuleFacts, facts_for
 
-__all__ = ["VOCAB", "BertEncoderModule", "BertPreprocessorModule", "SentenceEncoderModule"]
+__all__ = ["VOCAB", "BertEncoderModule", "BertPreprocessorModule", "SentenceEncoderModule", "bert_facts"]
 
 _SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 _WORDS = """
@@ -59,30 +59,37 @@ _HIDDEN = 16  # internal width of the tiny encoders
 _MAX_POSITIONS = 512
 
 
-def _layer_names(spec: BackboneSpec, n: int) -> list[str]:
-    if spec.block_pattern:
-        return names_for_pattern(spec.block_pattern, n, start=0)
-    return [f"transformer/layer_{i}/" for i in range(n)]
+def bert_facts(spec: BackboneSpec) -> ModuleFacts:
+    """The real encoder's facts for ``spec.handle``, or a generic 2-layer Model Garden layout."""
+    facts = facts_for(spec.handle)
+    if facts is not None and facts.kind == "bert":
+        return facts
+    stem = ("word_embeddings", "position_embedding", "type_embeddings", "embeddings/layer_norm")
+    return ModuleFacts(spec.handle, "bert", SOURCES["garden_bert"] + " (generic 2 layers)", spec.output_dim, None,
+                       stem, ("transformer/layer_0", "transformer/layer_1"), ("pooler_transform",), spec.output_dim)
 
 
 class BertEncoderModule(HubObject):
-    """BERT-like encoder: ``__call__(inputs: dict of int32 [B,S], training=False)`` -> dict
-    ``pooled_output [B,D]``, ``sequence_output [B,S,D]``, ``encoder_outputs`` (one
-    ``[B,S,D]`` per layer), ``default``. Variables: embeddings (stem), one scope
-    per layer ``transformer/layer_{i}/`` (``blocks - 2`` layers), ``pooler_transform`` (top)."""
+    """BERT-like encoder with the real encoder's variable scopes (`zoo.testing.facts`):
+    ``__call__(inputs: dict of int32 [B,S], training=False)`` -> dict ``pooled_output [B,D]``,
+    ``sequence_output [B,S,D]``, ``encoder_outputs`` (one ``[B,S,D]`` per layer), ``default``.
+    Tiny inside (width 16), widened to the real ``D``."""
 
-    def __init__(self, spec: BackboneSpec, seed: int = 0) -> None:
+    def __init__(self, facts: ModuleFacts, trainable: bool = True, seed: int = 0) -> None:
         super().__init__(name="bert_encoder")
         rng = np.random.RandomState(seed)
-        tr, h, d = spec.fine_tunable, _HIDDEN, spec.output_dim
-        n_layers = max((spec.blocks or 6) - 2, 1)
-        self.word_embeddings = self._var("word_embeddings/embeddings", rng.normal(0, 0.5, (len(VOCAB), h)), tr)
-        self.position_embeddings = self._var("position_embedding/embeddings", rng.normal(0, 0.1, (_MAX_POSITIONS, h)), tr)
-        self.type_embeddings = self._var("type_embeddings/embeddings", rng.normal(0, 0.1, (2, h)), tr)
-        self.layer_kernels = [self._var(f"{prefix}dense/kernel", _normal(rng, (h, h)), tr)
-                              for prefix in _layer_names(spec, n_layers)]
-        self.pooler_kernel = self._var("pooler_transform/kernel", _normal(rng, (h, d)), tr)
-        self.pooler_bias = self._var("pooler_transform/bias", np.zeros(d), tr)
+        tr, h, d = trainable, _HIDDEN, facts.output_dim
+        word, position, types, norm = facts.stem[:4]
+        self.word_embeddings = self._var(f"{word}/embeddings", rng.normal(0, 0.5, (len(VOCAB), h)), tr)
+        self.position_embeddings = self._var(f"{position}/embeddings", rng.normal(0, 0.1, (_MAX_POSITIONS, h)), tr)
+        self.type_embeddings = self._var(f"{types}/embeddings", rng.normal(0, 0.1, (2, h)), tr)
+        self.norm_gamma = self._var(f"{norm}/gamma", np.ones(h), tr)
+        self.projections = [self._var(f"{scope}/kernel", np.eye(h) + _normal(rng, (h, h)) * 0.1, tr)
+                            for scope in facts.stem[4:]]
+        self.layer_kernels = [self._var(f"{scope}/self_attention/query/kernel", _normal(rng, (h, h)), tr)
+                              for scope in facts.blocks]
+        self.pooler_kernel = self._var(f"{facts.top[0]}/kernel", _normal(rng, (h, d)), tr)
+        self.pooler_bias = self._var(f"{facts.top[0]}/bias", np.zeros(d), tr)
         # fixed widening of the hidden states to output_dim (a constant, not a variable)
         self._widen = tf.constant(_normal(rng, (h, d)).astype(np.float32))
         self._expose()
@@ -96,7 +103,9 @@ class BertEncoderModule(HubObject):
         seq_len = tf.shape(ids)[1]
         x = (tf.gather(self.word_embeddings, ids)
              + tf.gather(self.position_embeddings, tf.range(seq_len))[None]
-             + tf.gather(self.type_embeddings, inputs["input_type_ids"]))
+             + tf.gather(self.type_embeddings, inputs["input_type_ids"])) * self.norm_gamma
+        for p in self.projections:
+            x = tf.einsum("bsh,hk->bsk", x, p)
         outputs = []
         for k in self.layer_kernels:
             ctx = tf.reduce_sum(x * mask, axis=1, keepdims=True) / tf.maximum(tf.reduce_sum(mask, 1, keepdims=True), 1.0)
@@ -175,13 +184,13 @@ class BertPreprocessorModule(HubObject):
     """BERT preprocessor: ``__call__(strings[B]) -> dict of int32 [B, seq_length]`` and
     sub-objects ``tokenize`` and ``bert_pack_inputs`` (as in bert_en_uncased_preprocess)."""
 
-    def __init__(self, seq_length: int, workdir: Path) -> None:
+    def __init__(self, seq_length: int, workdir: Path, pack_lengths: tuple[int, ...] = (128,)) -> None:
         super().__init__(name="bert_preprocess")
         vocab_file = Path(workdir) / "vocab.txt"
         vocab_file.write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
         self._seq_length = seq_length
         self.tokenize = _Tokenize(vocab_file)
-        self.bert_pack_inputs = _PackInputs(tuple(sorted({128, seq_length})))
+        self.bert_pack_inputs = _PackInputs(tuple(sorted({seq_length, *pack_lengths})))
         self.__call__.get_concrete_function(tf.TensorSpec([None], tf.string))
 
     @tf.function

@@ -29,10 +29,10 @@ def register_backbones(register):
         input_shape=(224, 224, 3),
         output_dim=1280,
         family="mobilenet_v2",
-        license="Apache-2.0",
+        license="see model page",
         tags=("imagenet", "mobile", "example"),
-        block_pattern=r"MobilenetV2/expanded_conv_(\d+)/",
-        blocks=18,
+        block_pattern=r"MobilenetV2/expanded_conv(?:_(\d+))?/",
+        blocks=17,
         description="MobileNet V2 (depth 0.5, 224x224) feature vector, registered by the example plugin.",
     ))
 

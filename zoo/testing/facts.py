@@ -1,0 +1,160 @@
+"""What the real TF Hub modules are, written down per module as data with its source.
+
+Test modules are built from these facts, never from the registry entry they test:
+a registry ``block_pattern`` or ``blocks`` that disagrees with the real module then
+fails a test instead of confirming itself. Each `ModuleFacts` names where its facts
+come from (model page, exporter source); families whose exporter is on PyPI (TF
+Model Garden: BERT encoders and preprocessors, EfficientNet B0-B3) are also
+exported for real by `zoo.testing.exporters` in the fidelity tests.
+
+Pure Python: no TensorFlow.
+
+Example:
+    >>> f = facts_for("https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/feature_vector/5")
+    >>> f.blocks[0], f.blocks[-1], len(f.blocks), f.output_dim
+    ('MobilenetV2/expanded_conv', 'MobilenetV2/expanded_conv_16', 17, 1280)
+    >>> f.stem, f.top
+    (('MobilenetV2/Conv',), ('MobilenetV2/Conv_1',))
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["ModuleFacts", "FACTS", "facts_for", "SOURCES"]
+
+_TFHUB = "https://tfhub.dev/"
+_SLIM = "tensorflow/models research/slim/nets"
+SOURCES = {
+    "slim_mobilenet_v2": f"{_SLIM}/mobilenet/mobilenet_v2.py (V2_DEF: Conv, 17 expanded_conv ops, Conv_1; "
+                         "scopes uniquified by TF-Slim: expanded_conv, expanded_conv_1 .. _16)",
+    "slim_mobilenet_v3": f"{_SLIM}/mobilenet/mobilenet_v3.py (V3_SMALL: Conv, 11 expanded_conv, Conv_1, Conv_2; "
+                         "V3_LARGE: Conv, 15 expanded_conv, Conv_1, Conv_2)",
+    "slim_inception_v3": f"{_SLIM}/inception_v3.py (inception_v3_base end points Conv2d_1a_3x3 .. Conv2d_4a_3x3, "
+                         "Mixed_5b .. Mixed_7c)",
+    "slim_resnet_v2": f"{_SLIM}/resnet_v2.py + resnet_utils.py (conv1, block1..4/unit_N/bottleneck_v2, postnorm; "
+                      "resnet_v2_50 units 3, 4, 6, 3)",
+    "garden_efficientnet": "TF Model Garden official/legacy/image_classification/efficientnet/efficientnet_model.py "
+                           "+ tfhub_export.py (stem_conv2d, stem_bn, stack_S/block_B, top_conv2d, top_bn; "
+                           "repeats 1,2,2,3,3,4,1 rounded up by the depth coefficient)",
+    "automl_efficientnetv2": "google/automl efficientnetv2/effnetv2_model.py + effnetv2_configs.py "
+                             "(<model>/stem, <model>/blocks_N, <model>/head)",
+    "garden_bert": "TF Model Garden official/nlp/tools/export_tfhub_lib.py export_model + "
+                   "official/nlp/modeling/networks/bert_encoder.py (word_embeddings, position_embedding, "
+                   "type_embeddings, embeddings/layer_norm, transformer/layer_N, pooler_transform)",
+}
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    """Documented facts of one real module.
+
+    ``kind``: the calling contract (``"image"``, ``"bert"``, ...). For ``image`` and
+    ``bert`` modules, ``stem``, ``blocks`` and ``top`` are the trainable variable scopes
+    in the order the module lists them: below the numbered blocks, the numbered blocks
+    bottom first, above them.
+
+    Example:
+        >>> ModuleFacts("x", "image", "doc", output_dim=8, input_size=(32, 32)).blocks
+        ()
+    """
+
+    handle: str
+    kind: str
+    source: str
+    output_dim: int = 0
+    input_size: tuple[int, int] | None = None
+    stem: tuple[str, ...] = ()
+    blocks: tuple[str, ...] = ()
+    top: tuple[str, ...] = ()
+    hidden: int | None = None  # BERT: width of the real model (= output_dim of pooled_output)
+
+
+def _mobilenet_v2(depth: str, dim: int) -> ModuleFacts:
+    blocks = ("MobilenetV2/expanded_conv",) + tuple(f"MobilenetV2/expanded_conv_{i}" for i in range(1, 17))
+    return ModuleFacts(f"{_TFHUB}google/imagenet/mobilenet_v2_{depth}_224/feature_vector/5", "image",
+                       SOURCES["slim_mobilenet_v2"], dim, (224, 224), ("MobilenetV2/Conv",), blocks,
+                       ("MobilenetV2/Conv_1",))
+
+
+def _mobilenet_v3(size: str, n: int, dim: int) -> ModuleFacts:
+    blocks = ("MobilenetV3/expanded_conv",) + tuple(f"MobilenetV3/expanded_conv_{i}" for i in range(1, n))
+    return ModuleFacts(f"{_TFHUB}google/imagenet/mobilenet_v3_{size}_100_224/feature_vector/5", "image",
+                       SOURCES["slim_mobilenet_v3"], dim, (224, 224), ("MobilenetV3/Conv",), blocks,
+                       ("MobilenetV3/Conv_1", "MobilenetV3/Conv_2"))
+
+
+_EFFNET_REPEATS = (1, 2, 2, 3, 3, 4, 1)
+
+
+def _efficientnet(variant: int, depth: float, size: int, dim: int) -> ModuleFacts:
+    blocks = tuple(f"stack_{s}/block_{b}" for s, r in enumerate(_EFFNET_REPEATS)
+                   for b in range(int(math.ceil(depth * r))))
+    return ModuleFacts(f"{_TFHUB}tensorflow/efficientnet/b{variant}/feature-vector/1", "image",
+                       SOURCES["garden_efficientnet"], dim, (size, size), ("stem_conv2d", "stem_bn"), blocks,
+                       ("top_conv2d", "top_bn"))
+
+
+def _efficientnet_v2(variant: str, n: int, size: int, dim: int) -> ModuleFacts:
+    model = f"efficientnetv2-{variant}"
+    blocks = tuple(f"{model}/blocks_{i}" for i in range(n))
+    return ModuleFacts(f"{_TFHUB}google/imagenet/efficientnet_v2_imagenet1k_{variant}/feature_vector/2", "image",
+                       SOURCES["automl_efficientnetv2"], dim, (size, size), (f"{model}/stem",), blocks,
+                       (f"{model}/head",))
+
+
+def _inception_v3() -> ModuleFacts:
+    stem = tuple(f"InceptionV3/{n}" for n in ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "Conv2d_3b_1x1",
+                                             "Conv2d_4a_3x3"))
+    blocks = tuple(f"InceptionV3/Mixed_{n}" for n in ("5b", "5c", "5d", "6a", "6b", "6c", "6d", "6e", "7a", "7b", "7c"))
+    return ModuleFacts(f"{_TFHUB}google/imagenet/inception_v3/feature_vector/5", "image",
+                       SOURCES["slim_inception_v3"], 2048, (299, 299), stem, blocks, ())
+
+
+def _resnet_v2_50() -> ModuleFacts:
+    blocks = tuple(f"resnet_v2_50/block{b}/unit_{u}/bottleneck_v2" for b, units in enumerate((3, 4, 6, 3), 1)
+                   for u in range(1, units + 1))
+    return ModuleFacts(f"{_TFHUB}google/imagenet/resnet_v2_50/feature_vector/5", "image", SOURCES["slim_resnet_v2"],
+                       2048, (224, 224), ("resnet_v2_50/conv1",), blocks, ("resnet_v2_50/postnorm",))
+
+
+def _bert(handle: str, layers: int, hidden: int, projection: bool = False) -> ModuleFacts:
+    stem = ("word_embeddings", "position_embedding", "type_embeddings", "embeddings/layer_norm")
+    if projection:
+        stem += ("embedding_projection",)
+    blocks = tuple(f"transformer/layer_{i}" for i in range(layers))
+    return ModuleFacts(_TFHUB + handle, "bert", SOURCES["garden_bert"], hidden, None, stem, blocks,
+                       ("pooler_transform",), hidden)
+
+
+FACTS: dict[str, ModuleFacts] = {f.handle: f for f in (
+    _mobilenet_v2("050", 1280),  # the example plugin's entry
+    _mobilenet_v2("100", 1280),
+    _mobilenet_v2("140", 1792),
+    _mobilenet_v3("small", 11, 1024),
+    _mobilenet_v3("large", 15, 1280),
+    _efficientnet(0, 1.0, 224, 1280),
+    _efficientnet(1, 1.1, 240, 1280),
+    _efficientnet(2, 1.2, 260, 1408),
+    _efficientnet(3, 1.4, 300, 1536),
+    _efficientnet_v2("b0", 21, 224, 1280),
+    _efficientnet_v2("s", 40, 384, 1280),
+    _inception_v3(),
+    _resnet_v2_50(),
+    _bert("tensorflow/small_bert/bert_en_uncased_L-4_H-512_A-8/2", 4, 512),
+    _bert("tensorflow/bert_en_uncased_L-12_H-768_A-12/4", 12, 768),
+    _bert("google/electra_small/2", 12, 256, projection=True),
+)}
+
+
+def facts_for(handle: str) -> ModuleFacts | None:
+    """The documented facts of the module at ``handle`` (None: a module zoo has no facts for).
+
+    Example:
+        >>> facts_for("https://tfhub.dev/google/electra_small/2").stem[-1]
+        'embedding_projection'
+        >>> facts_for("/my/own/module") is None
+        True
+    """
+    return FACTS.get(handle)
