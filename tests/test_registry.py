@@ -43,7 +43,7 @@ def test_every_spec_is_consistent(spec):
 def test_documented_contracts():
     assert zoo.get("inception_v3").input_shape == (299, 299, 3) and zoo.get("inception_v3").output_dim == 2048
     assert zoo.get("mobilenet_v3_small").output_dim == 1024
-    assert zoo.get("bert_small").handle.endswith("small_bert/bert_en_uncased_L-4_H-512_A-8/1")
+    assert zoo.get("bert_small").handle.endswith("small_bert/bert_en_uncased_L-4_H-512_A-8/2")
     assert zoo.get("bert_small").preprocessor.endswith("bert_en_uncased_preprocess/3")
     assert zoo.get("use").handle == "https://tfhub.dev/google/universal-sentence-encoder/4"
     assert zoo.get("yamnet").fine_tunable is False and zoo.get("yamnet").output_dim == 1024
@@ -225,7 +225,7 @@ def test_cli_list_info_plugins():
     assert {d["name"] for d in json.loads(r.stdout)} == {s.name for s in zoo.list_backbones()}
     r = _cli("info", "inception_v3", "--json")
     info = json.loads(r.stdout)
-    assert info["input_shape"] == [299, 299, 3] and info["blocks"] == 12 and info["default_freeze"] == "frozen"
+    assert info["input_shape"] == [299, 299, 3] and info["blocks"] == 11 and info["default_freeze"] == "frozen"
     r = _cli("info", "bert_small")
     assert "blocks" in r.stdout and "default_freeze  full" in r.stdout
     r = _cli("plugins")

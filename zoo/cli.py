@@ -21,7 +21,8 @@ __all__ = ["main", "build_parser", "format_table"]
 
 EPILOG = {
     "list": "examples:\n  zoo list\n  zoo list --modality vision 'efficientnet*'\n  zoo list --tag multilingual --json",
-    "info": "examples:\n  zoo info bert_small\n  zoo info yamnet --json",
+    "info": "examples:\n  zoo info bert_small\n  zoo info yamnet --json\n"
+            "  zoo info efficientnet_b0 --module     # load the cached module: blocks, top:K, signatures",
     "plugins": "examples:\n  zoo plugins\n  ZOO_PLUGINS=vision zoo plugins",
     "tasks": "examples:\n  zoo tasks",
 }
@@ -66,6 +67,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
     from zoo.freeze import default_freeze
 
     spec = zoo.get(args.name)
+    if args.module:  # measures the cached module: the only form of `zoo info` that imports TensorFlow
+        from zoo.module_report import describe_module, format_report
+
+        report = describe_module(spec)
+        print(json.dumps(report, indent=2, default=str) if args.json else format_report(report))
+        return 0
     d = spec.to_dict()
     d.pop("extra", None)
     d["default_freeze"] = default_freeze(spec)
@@ -152,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = cmd("info", "show every field of one backbone")
     s.add_argument("name")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--module", action="store_true",
+                   help="load the cached module and print what was measured (format, signatures, blocks, top:K)")
     s.set_defaults(func=_cmd_info)
 
     s = cmd("plugins", "list loaded plugins, what each registered, and failures")

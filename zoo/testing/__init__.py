@@ -31,6 +31,7 @@ __all__ = [
     "make_module",
     "make_preprocessor",
     "install_in_hub_cache",
+    "install_dir_in_hub_cache",
     "module_cache_dir",
     "clear_build_cache",
     "FACTS",
@@ -42,6 +43,7 @@ _LAZY = {
     "make_module": "zoo.testing.modules",
     "make_preprocessor": "zoo.testing.modules",
     "install_in_hub_cache": "zoo.testing.hub_cache",
+    "install_dir_in_hub_cache": "zoo.testing.hub_cache",
     "module_cache_dir": "zoo.testing.hub_cache",
     "clear_build_cache": "zoo.testing.modules",
 }

@@ -110,6 +110,21 @@ def _install_one(src: Path, handle: str, cache_dir: str | os.PathLike | None) ->
     return module_dir
 
 
+def install_dir_in_hub_cache(src: str | os.PathLike, handle: str, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Copy the SavedModel directory ``src`` into a TF Hub cache as the download of ``handle``
+    (for modules made elsewhere, e.g. by `zoo.testing.exporters`). Returns its cache directory.
+
+    Example:
+        >>> import tempfile, zoo
+        >>> from zoo.testing import make_module
+        >>> src = make_module(zoo.get("nnlm_en_50"), tempfile.mkdtemp() + "/m")
+        >>> cache = tempfile.mkdtemp()
+        >>> install_dir_in_hub_cache(src, "https://tfhub.dev/google/nnlm-en-dim50/2", cache).name
+        '74a841d6eb84e8d93d913d716fb5440d020cc291'
+    """
+    return _install_one(Path(src), handle, cache_dir if cache_dir is not None else _default_cache_dir())
+
+
 def install_in_hub_cache(spec: BackboneSpec, cache_dir: str | os.PathLike | None = None, *, seed: int = 0) -> Path:
     """Build the test module for ``spec.handle`` (and ``spec.preprocessor``) into a TF Hub cache.
 
