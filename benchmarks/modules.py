@@ -10,13 +10,12 @@ same graph, with the real architecture and the real amount of compute:
 * ``mobilenet_v2``: ``tf_keras.applications.MobileNetV2(include_top=False,
   weights=None, pooling="avg")`` (2.26 M parameters) behind the image
   feature-vector contract: float32 ``[B, 224, 224, 3]`` in [0, 1] -> ``[B, 1280]``.
-* ``bert_small``: a BERT encoder with the small_bert L-4/H-512/A-8 shape
-  (vocabulary 30522, 512 positions, 8 heads, intermediate 2048, dropout 0.1 when
-  training; 28.8 M parameters) and a real ``tensorflow_text`` preprocessor
-  (``BertTokenizer`` over a 30522-entry vocabulary asset, ``RoundRobinTrimmer``,
-  ``combine_segments``, ``pad_model_inputs``; ``seq_length`` 128; ``tokenize``
-  and ``bert_pack_inputs`` sub-objects). The vocabulary is synthetic (the real
-  one is not available offline) but has the real size and special tokens.
+* ``bert_small``: the small_bert L-4/H-512/A-8 encoder (vocabulary 30522, 28.8 M
+  parameters) and its preprocessing model (``seq_length`` 128, ``tokenize`` and
+  ``bert_pack_inputs``), both exported by TF Model Garden's
+  ``official/nlp/tools/export_tfhub_lib.py``, the exporter of TF Hub's BERT models
+  (`zoo.testing.exporters`). The vocabulary is synthetic (the real one is not
+  available offline) but has the real size and special tokens.
 * ``yamnet``: YAMNet's architecture (log-mel front end with 25 ms / 10 ms STFT,
   64 mel bands, 0.96 s patches with 0.48 s hop; MobileNet-v1 stack of 14 conv
   layers, 1024-d embeddings, 521 sigmoid scores; 3.75 M parameters) with the
@@ -47,7 +46,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-BUILD_VERSION = 5
+BUILD_VERSION = 6
 """Bump when a builder changes: cached builds with another version are rebuilt."""
 
 BACKBONES = ("mobilenet_v2", "bert_small", "yamnet")
@@ -152,7 +151,6 @@ def _calibrate_batch_norm(net: Any, keras: Any) -> None:
 
 # ----------------------------------------------------------------------------- BERT
 _SPECIALS = ["[PAD]"] + [f"[unused{i}]" for i in range(99)] + ["[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-PAD_ID, UNK_ID, CLS_ID, SEP_ID = 0, 100, 101, 102
 WORDS = """
 the of and to a in is it you that he was for on are with as his they be at one have this from or had by not
 but what all were we when your can said there use an each which she do how their if will up other about out
@@ -200,142 +198,28 @@ def synthetic_vocab(size: int = VOCAB_SIZE) -> list[str]:
     return out[:size]
 
 
-def build_bert_encoder(out: Path, workdir: Path, *, layers: int = 4, hidden: int = 512, heads: int = 8,
-                       intermediate: int = 2048, vocab_size: int = VOCAB_SIZE, max_positions: int = 512) -> dict:
-    """A BERT encoder with small_bert's L-4/H-512/A-8 shape and its variable naming (raw TF ops)."""
-    tf = _tf()
-    import numpy as np
-
-    HubObject = _hub_object_class()
-    rng = np.random.RandomState(0)
-    head_dim = hidden // heads
-
-    class BertEncoder(HubObject):
-        def __init__(self) -> None:
-            super().__init__(name="bert_encoder")
-            v = self._var
-            self.word = v("word_embeddings/embeddings", rng.normal(0, 0.02, (vocab_size, hidden)).astype("float32"))
-            self.pos = v("position_embedding/embeddings", rng.normal(0, 0.02, (max_positions, hidden)).astype("float32"))
-            self.typ = v("type_embeddings/embeddings", rng.normal(0, 0.02, (2, hidden)).astype("float32"))
-            self.emb_ln = (v("embeddings/layer_norm/gamma", np.ones(hidden, "float32")),
-                           v("embeddings/layer_norm/beta", np.zeros(hidden, "float32")))
-            self.layers = []
-            for i in range(layers):
-                p = f"transformer/layer_{i}/"
-                d = {}
-                for name in ("query", "key", "value"):
-                    d[name] = (v(f"{p}self_attention/{name}/kernel", _glorot(rng, (hidden, heads, head_dim), hidden, hidden)),
-                               v(f"{p}self_attention/{name}/bias", np.zeros((heads, head_dim), "float32")))
-                d["attention_output"] = (
-                    v(f"{p}self_attention/attention_output/kernel", _glorot(rng, (heads, head_dim, hidden), hidden, hidden)),
-                    v(f"{p}self_attention/attention_output/bias", np.zeros(hidden, "float32")))
-                d["attention_ln"] = (v(f"{p}self_attention_layer_norm/gamma", np.ones(hidden, "float32")),
-                                     v(f"{p}self_attention_layer_norm/beta", np.zeros(hidden, "float32")))
-                d["intermediate"] = (v(f"{p}intermediate/kernel", _glorot(rng, (hidden, intermediate), hidden, intermediate)),
-                                     v(f"{p}intermediate/bias", np.zeros(intermediate, "float32")))
-                d["output"] = (v(f"{p}output/kernel", _glorot(rng, (intermediate, hidden), intermediate, hidden)),
-                               v(f"{p}output/bias", np.zeros(hidden, "float32")))
-                d["output_ln"] = (v(f"{p}output_layer_norm/gamma", np.ones(hidden, "float32")),
-                                  v(f"{p}output_layer_norm/beta", np.zeros(hidden, "float32")))
-                self.layers.append(d)
-            self.pooler = (v("pooler_transform/kernel", _glorot(rng, (hidden, hidden), hidden, hidden)),
-                           v("pooler_transform/bias", np.zeros(hidden, "float32")))
-            self._expose()
-
-        @staticmethod
-        def _ln(x: Any, gb: tuple) -> Any:
-            mean, var = tf.nn.moments(x, axes=[-1], keepdims=True)
-            return tf.nn.batch_normalization(x, mean, var, gb[1], gb[0], 1e-12)
-
-        @tf.function
-        def __call__(self, inputs: dict, training: bool = False) -> dict:
-            ids, mask, types = inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"]
-            drop = (lambda t: tf.nn.dropout(t, rate=0.1)) if training else (lambda t: t)
-            seq_len = tf.shape(ids)[1]
-            x = (tf.gather(self.word, ids) + tf.gather(self.pos, tf.range(seq_len))[None]
-                 + tf.gather(self.typ, types))
-            x = drop(self._ln(x, self.emb_ln))
-            att_bias = (1.0 - tf.cast(mask, tf.float32))[:, None, None, :] * -10000.0  # [B,1,1,S]
-            outputs = []
-            for d in self.layers:
-                q = tf.einsum("bsh,hnd->bsnd", x, d["query"][0]) + d["query"][1]
-                k = tf.einsum("bsh,hnd->bsnd", x, d["key"][0]) + d["key"][1]
-                val = tf.einsum("bsh,hnd->bsnd", x, d["value"][0]) + d["value"][1]
-                scores = tf.einsum("bqnd,bknd->bnqk", q, k) * (1.0 / math.sqrt(head_dim)) + att_bias
-                probs = drop(tf.nn.softmax(scores, axis=-1))
-                ctx = tf.einsum("bnqk,bknd->bqnd", probs, val)
-                att = tf.einsum("bqnd,ndh->bqh", ctx, d["attention_output"][0]) + d["attention_output"][1]
-                x = self._ln(x + drop(att), d["attention_ln"])
-                inter = tf.nn.gelu(tf.einsum("bsh,hi->bsi", x, d["intermediate"][0]) + d["intermediate"][1])
-                ffn = tf.einsum("bsi,ih->bsh", inter, d["output"][0]) + d["output"][1]
-                x = self._ln(x + drop(ffn), d["output_ln"])
-                outputs.append(x)
-            pooled = tf.tanh(tf.matmul(x[:, 0], self.pooler[0]) + self.pooler[1])
-            return {"pooled_output": pooled, "sequence_output": x, "encoder_outputs": outputs, "default": pooled}
-
-    obj = BertEncoder()
-    spec = {k: tf.TensorSpec([None, None], tf.int32) for k in ("input_word_ids", "input_mask", "input_type_ids")}
-    for training in (False, True):
-        obj.__call__.get_concrete_function(spec, training=training)
-    tf.saved_model.save(obj, str(out))
-    return {"parameters": int(sum(int(np.prod(v.shape)) for v in obj.variables)), "variables": len(obj.variables)}
+def _vocab_file(workdir: Path) -> Path:
+    """The synthetic vocabulary with BERT uncased's special-token ids ([PAD] 0, [UNK] 100, [CLS] 101, ...)."""
+    path = workdir / "vocab.txt"
+    path.write_text("\n".join(synthetic_vocab()) + "\n", encoding="utf-8")
+    return path
 
 
-def build_bert_preprocessor(out: Path, workdir: Path, *, seq_length: int = SEQ_LENGTH) -> dict:
-    """bert_en_uncased_preprocess-like module built from tensorflow_text ops, vocabulary as an asset."""
-    tf = _tf()
-    import tensorflow_text as text
+def build_bert_encoder(out: Path, workdir: Path) -> dict:
+    """small_bert L-4/H-512/A-8, exported by TF Model Garden's ``export_tfhub_lib.export_model``
+    (the exporter of TF Hub's BERT encoders), random weights, 30522-entry vocabulary."""
+    from zoo.testing.exporters import export_bert_encoder
 
-    HubObject = _hub_object_class()
-    vocab = synthetic_vocab()
-    vocab_file = workdir / "vocab.txt"
-    vocab_file.write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    export_bert_encoder(out, num_layers=4, hidden_size=512, num_heads=8, vocab_file=_vocab_file(workdir))
+    return {"exporter": "official.nlp.tools.export_tfhub_lib.export_model", "layers": 4, "hidden": 512}
 
-    class Tokenize(HubObject):
-        def __init__(self) -> None:
-            super().__init__(name="tokenize")
-            init = tf.lookup.TextFileInitializer(str(vocab_file), tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
-                                                 tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER)
-            self._table = tf.lookup.StaticHashTable(init, default_value=UNK_ID)
-            self._tokenizer = text.BertTokenizer(self._table, lower_case=True, unknown_token="[UNK]",
-                                                 token_out_type=tf.int64)
-            self._expose()
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
-        def __call__(self, strings: Any) -> Any:
-            return tf.cast(self._tokenizer.tokenize(strings), tf.int32)
+def build_bert_preprocessor(out: Path, workdir: Path) -> dict:
+    """bert_en_uncased_preprocess/3's API, exported by ``export_tfhub_lib.export_preprocessing``."""
+    from zoo.testing.exporters import export_bert_preprocessor
 
-    class PackInputs(HubObject):
-        def __init__(self) -> None:
-            super().__init__(name="bert_pack_inputs")
-            self._expose()
-            seg = tf.RaggedTensorSpec([None, None, None], tf.int32, ragged_rank=2)
-            for n in (1, 2):
-                self.__call__.get_concrete_function([seg] * n, seq_length=seq_length)
-
-        @tf.function
-        def __call__(self, segments: list, seq_length: int = SEQ_LENGTH) -> dict:
-            segs = [s.merge_dims(-2, -1) for s in segments]
-            trimmed = text.RoundRobinTrimmer(max_seq_length=seq_length - 1 - len(segs)).trim(segs)
-            ids, type_ids = text.combine_segments(trimmed, start_of_sequence_id=CLS_ID, end_of_segment_id=SEP_ID)
-            word_ids, mask = text.pad_model_inputs(ids, max_seq_length=seq_length)
-            type_ids, _ = text.pad_model_inputs(type_ids, max_seq_length=seq_length)
-            return {"input_word_ids": tf.cast(word_ids, tf.int32), "input_mask": tf.cast(mask, tf.int32),
-                    "input_type_ids": tf.cast(type_ids, tf.int32)}
-
-    class Preprocessor(HubObject):
-        def __init__(self) -> None:
-            super().__init__(name="bert_preprocess")
-            self.tokenize = Tokenize()
-            self.bert_pack_inputs = PackInputs()
-            self._expose()
-
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
-        def __call__(self, strings: Any) -> dict:
-            return self.bert_pack_inputs([self.tokenize(strings)], seq_length=seq_length)
-
-    tf.saved_model.save(Preprocessor(), str(out))
-    return {"vocab_size": len(vocab), "seq_length": seq_length}
+    export_bert_preprocessor(out, vocab_file=_vocab_file(workdir), default_seq_length=SEQ_LENGTH)
+    return {"exporter": "official.nlp.tools.export_tfhub_lib.export_preprocessing", "seq_length": SEQ_LENGTH}
 
 
 # ----------------------------------------------------------------------------- YAMNet
