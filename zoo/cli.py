@@ -91,6 +91,10 @@ def _cmd_info(args: argparse.Namespace) -> int:
         if k == "blocks" and v is None:
             v = "counted from the module's variables at build time (generic grouping)"
         print(f"{k.ljust(width)}  {'' if v is None else v}")
+    if spec.block_pattern and spec.fine_tunable:
+        print(f"{'top:K'.ljust(width)}  trains the K highest of the {spec.blocks} blocks that block_pattern finds "
+              "(numbered from the bottom) and the variables above them; the stem below the first block trains "
+              f"only under 'full'. `zoo info {spec.name} --module` shows the real variables of each block")
     return 0
 
 
