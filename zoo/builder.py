@@ -22,9 +22,10 @@ from zoo.taskspec import TaskSpec, resolve_callable
 from zoo.tfk import keras, tf
 
 __all__ = ["build", "default_freeze", "make_optimizer", "compile_model", "input_layer", "WarmupLinear",
-           "learning_rates", "set_lr_scales", "HEAD_LEARNING_RATE"]
+           "learning_rates", "set_lr_scales", "HEAD_LEARNING_RATE", "FROZEN_LEARNING_RATE"]
 
-HEAD_LEARNING_RATE = 1e-3  # a freshly initialised head, also while the backbone fine-tunes at a far smaller rate
+HEAD_LEARNING_RATE = 1e-3  # a freshly initialised head while the backbone fine-tunes at a far smaller rate
+FROZEN_LEARNING_RATE = 3e-3  # the head alone on frozen features (measured on a real pretrained encoder: README)
 
 
 def input_layer(spec: BackboneSpec, name: str | None = None) -> Any:
@@ -75,7 +76,7 @@ def _is_bert_like(spec: BackboneSpec) -> bool:
 def learning_rates(specs: Sequence[BackboneSpec], freezes: Sequence[str], learning_rate: float | None = None,
                    head_learning_rate: float | None = None) -> tuple[float, float]:
     """``(backbone rate, head rate)``. Frozen backbones: the head alone trains, at ``head_learning_rate``
-    or ``learning_rate`` or 1e-3. Fine-tuning: the backbone at ``learning_rate`` or the default (3e-5
+    or ``learning_rate`` or `FROZEN_LEARNING_RATE` (3e-3). Fine-tuning: the backbone at ``learning_rate`` or the default (3e-5
     for BERT-style text, the peak of AdamW's warm-up schedule; 1e-4 otherwise), the new head at
     ``head_learning_rate`` or `HEAD_LEARNING_RATE`: the backbone's rate is far too small for it.
 
@@ -85,7 +86,7 @@ def learning_rates(specs: Sequence[BackboneSpec], freezes: Sequence[str], learni
     """
     training = [s for s, f in zip(specs, freezes) if parse_freeze(f)[0] != "frozen"]
     if not training:
-        lr = head_learning_rate or learning_rate or HEAD_LEARNING_RATE
+        lr = head_learning_rate or learning_rate or FROZEN_LEARNING_RATE
         return lr, lr
     base = learning_rate or (3e-5 if any(_is_bert_like(s) for s in training) else 1e-4)
     return base, head_learning_rate or HEAD_LEARNING_RATE
@@ -93,7 +94,7 @@ def learning_rates(specs: Sequence[BackboneSpec], freezes: Sequence[str], learni
 
 def make_optimizer(specs: Sequence[BackboneSpec], freezes: Sequence[str], learning_rate: float | None = None,
                    *, total_steps: int | None = None) -> Any:
-    """The default optimizer at ``learning_rate`` (the backbone's rate, see `learning_rates`): Adam 1e-3
+    """The default optimizer at ``learning_rate`` (the backbone's rate, see `learning_rates`): Adam 3e-3
     for frozen backbones, Adam 1e-4 for fine-tuning vision/audio, AdamW 3e-5 with linear warm-up (10%)
     for BERT-style text. The head's own rate is applied by `set_lr_scales`.
 
@@ -106,7 +107,7 @@ def make_optimizer(specs: Sequence[BackboneSpec], freezes: Sequence[str], learni
         peak = learning_rate or 3e-5
         warmup = max(1, int(0.1 * total_steps)) if total_steps else 10
         return keras.optimizers.AdamW(learning_rate=WarmupLinear(peak, warmup, total_steps), weight_decay=0.01)
-    lr = learning_rate or (1e-4 if training else 1e-3)
+    lr = learning_rate or (1e-4 if training else FROZEN_LEARNING_RATE)
     return keras.optimizers.Adam(learning_rate=lr)
 
 
@@ -196,7 +197,7 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
             ``features -> outputs`` replacing the whole head.
         strategy: ``tf.distribute`` strategy object or ``"auto"|"cpu"|"mirrored"|"multiworker"|"tpu"``.
         learning_rate: the backbone's rate when it fine-tunes (default 1e-4; 3e-5 AdamW + warm-up for
-            BERT-style text); with frozen backbones, the head's rate (default 1e-3).
+            BERT-style text); with frozen backbones, the head's rate (default 3e-3).
         head_learning_rate: the new head's rate while a backbone fine-tunes (default 1e-3): a freshly
             initialised head needs a far larger rate than pretrained weights.
         pooling: text encoders: ``"output"`` (the entry's ``output_key``, e.g. ``pooled_output``) or

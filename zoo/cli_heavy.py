@@ -134,7 +134,7 @@ def add_heavy_commands(cmd: Callable[[str, str], argparse.ArgumentParser], heavy
     s.add_argument("--batch-size", type=_positive_int, metavar="B", help="default 32")
     s.add_argument("--freeze", metavar="SPEC", help="frozen (default), full or top:K (blocks nearest the output)")
     s.add_argument("--schedule", metavar="STAGES", help='gradual unfreezing, e.g. "frozen:2@1e-3,top:2:1@1e-4"')
-    s.add_argument("--learning-rate", type=_positive_float, metavar="LR", help="default 1e-3 frozen, 1e-4 fine-tuning")
+    s.add_argument("--learning-rate", type=_positive_float, metavar="LR", help="default 3e-3 frozen (the head), 1e-4 fine-tuning (3e-5 BERT-style); the new head trains at 1e-3 while fine-tuning")
     s.add_argument("--csv-text-column", metavar="COLUMN", help="CSV column holding the text")
     s.add_argument("--csv-image-column", metavar="COLUMN", help="CSV column holding image paths (relative to the CSV's folder)")
     s.add_argument("--csv-audio-column", metavar="COLUMN", help="CSV column holding .wav paths (relative to the CSV's folder)")

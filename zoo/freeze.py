@@ -271,7 +271,7 @@ class FreezeSchedule:
         return sum(s.epochs for s in self.stages)
 
     @classmethod
-    def gradual(cls, *, head_epochs: int = 2, head_lr: float = 1e-3, top: int = 2, top_epochs: int = 2,
+    def gradual(cls, *, head_epochs: int = 2, head_lr: float = 3e-3, top: int = 2, top_epochs: int = 2,
                 top_lr: float = 1e-4, full_epochs: int = 0, full_lr: float = 1e-5) -> "FreezeSchedule":
         """The classic recipe: head only, then the top blocks, then (optionally) everything.
 
