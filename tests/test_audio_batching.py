@@ -49,7 +49,7 @@ def test_batched_path_equals_one_call_per_clip(name, seconds):
 
 
 def test_eager_calls_reuse_one_traced_function():
-    from zoo.backbones import _EAGER_AUDIO
+    from zoo.contracts.framed_audio import _EAGER as _EAGER_AUDIO
 
     bb = zoo.load_backbone(install("yamnet"))
     for n in (2, 3, 5):

@@ -179,7 +179,7 @@ def test_bert_preprocessing_default_call_and_pack_paths():
     for key in ("input_word_ids", "input_mask", "input_type_ids"):
         np.testing.assert_array_equal(packed[key].numpy(), default[key].numpy())
     short = zoo.load_backbone(spec.replace(name="bert_small_64", seq_length=64))
-    enc = short._encode_text(texts)
+    enc = short.contract.encode(short, texts)
     assert enc["input_word_ids"].shape == (2, 64)
     np.testing.assert_array_equal(enc["input_word_ids"].numpy(), default["input_word_ids"].numpy()[:, :64])
     np.testing.assert_allclose(short(texts).numpy(), bb(texts).numpy(), rtol=1e-4, atol=1e-5)  # same tokens, padding masked

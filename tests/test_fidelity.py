@@ -136,7 +136,7 @@ def test_uint8_pixels_are_0_255_whatever_their_values():
 
 
 def test_input_range_minus_one_to_one():
-    from zoo.backbones import prepare_images
+    from zoo.contracts.image import prepare_images
 
     x = np.stack([np.zeros((4, 4, 3)), np.full((4, 4, 3), 255.0)]).astype(np.uint8)
     out = prepare_images(x, (4, 4, 3), (-1.0, 1.0)).numpy()
@@ -205,7 +205,7 @@ def test_mean_pooling_over_sequence_output():
     texts = tf.constant(["a good film", "an awful , boring film that was very bad"])
     pooled = zoo.load_backbone(spec.replace(name="bert_mean", pooling="mean"))
     bb = zoo.load_backbone(spec)
-    encoded = bb._encode_text(texts)
+    encoded = bb.contract.encode(bb, texts)
     out = bb.module._func(encoded)  # the raw module, for the reference
     mask = encoded["input_mask"].numpy()[..., None].astype(np.float32)
     want = (out["sequence_output"].numpy() * mask).sum(1) / mask.sum(1)
@@ -222,7 +222,7 @@ def test_sequence_length_comes_from_the_preprocessor():
     assert bb.seq_length == 128 and bb._pack is None
     short = zoo.load_backbone(spec.replace(name="bert_64", seq_length=64))
     assert short.seq_length == 64
-    assert short._encode_text(tf.constant(["a good film"]))["input_word_ids"].shape == (1, 64)
+    assert short.contract.encode(short, tf.constant(["a good film"]))["input_word_ids"].shape == (1, 64)
     assert short(tf.constant(["a good film"])).shape == (1, spec.output_dim)
 
 

@@ -1,20 +1,11 @@
 """Backbones as tf_keras layers that take RAW inputs.
 
-`load_backbone` returns a layer mapping raw inputs to ``[batch, output_dim]``:
-
-* vision: ``[B, H, W, C]`` pixels 0-255 of any size (uint8 or float); grey-scale
-  and RGBA are converted to RGB, images are resized to the module's size and
-  mapped to the module's ``input_range`` ([0, 1], or [-1, 1]) inside. Integer
-  images are 0-255 by definition; float images already in [0, 1] are detected per
-  image and not divided again (`zoo.inputs` warns about those).
-* text: a batch of strings (invalid UTF-8 is replaced, not fatal); BERT-style
-  backbones run their preprocessing module first (at its own default sequence
-  length unless the spec sets ``seq_length``), and take ``output_key`` of the
-  encoder's outputs or, with ``pooling = "mean"``, the mean of ``sequence_output``
-  over the real tokens.
-* audio: ``[B, T]`` float32 mono waveforms at the backbone's sample rate; the
-  module (one clip per call) is vectorised over the batch (`zoo.audio_batching`)
-  and its per-frame embeddings are mean-pooled per clip.
+`load_backbone` returns a layer mapping raw inputs to ``[batch, output_dim]``.
+What the raw input is, how it is preprocessed and how the module is called is the
+backbone's calling contract (`zoo.contracts`): images 0-255 of any size for image
+feature vectors, strings for text encoders, ``[B, T]`` waveforms for audio. This
+module holds what every contract shares: loading, the block grouping behind
+``freeze="top:K"``, the freeze state, the output-width check.
 
 Example:
     >>> import zoo, numpy as np                                        # doctest: +SKIP
@@ -26,24 +17,21 @@ Example:
 from __future__ import annotations
 
 import warnings
-import weakref
 from typing import Any
 
 import tensorflow_hub as hub
 
-from zoo import audio_batching
 from zoo import hub as zhub
-from zoo.errors import BlockCountWarning, FreezeSpecError, ModuleFormatError, ModuleLoadError, OutputDimMismatchError
+from zoo.contracts import contract_for
+from zoo.errors import BlockCountWarning, FreezeSpecError, ModuleFormatError, OutputDimMismatchError
 from zoo.freeze import BlockGroups, group_blocks, parse_freeze, scope_names
 from zoo.registry import get
 from zoo.spec import BackboneSpec
 from zoo.taskspec import resolve_callable
 from zoo.tfk import keras, tf
 
-__all__ = ["HubModule", "Backbone", "load_backbone", "ensure_local_module", "prepare_images", "scale_pixels",
-           "default_seq_length"]
+__all__ = ["HubModule", "Backbone", "load_backbone", "ensure_local_module"]
 
-_EAGER_AUDIO: "weakref.WeakKeyDictionary[Backbone, Any]" = weakref.WeakKeyDictionary()
 _WARNED: set = set()
 
 
@@ -124,36 +112,19 @@ class Backbone(keras.layers.Layer):
                  name: str | None = None, **kwargs: Any):
         super().__init__(name=name or _layer_name(spec.name), trainable=True, **kwargs)
         self.spec = spec
+        self.contract = contract_for(spec)
+        self.bn_training = bn_training
         ensure_local_module(spec)
-        io_local = _localhost_io()
-        obj = zhub.load(spec.handle, sha256=spec.sha256, text_ops=spec.text_ops, tpu_io=io_local)
+        self.io_local = _localhost_io()
+        obj = zhub.load(spec.handle, sha256=spec.sha256, text_ops=spec.text_ops, tpu_io=self.io_local)
         self.format = zhub.module_format(obj)
-        self.pre = None
-        self._pack = None
-        self.seq_length = None
-        if spec.preprocessor:
-            pre_obj = zhub.load(spec.preprocessor, text_ops=True, tpu_io=io_local)
-            self.pre = HubModule(pre_obj, trainable=False, name="preprocessor")
-            own = default_seq_length(pre_obj)
-            self.seq_length = spec.seq_length or own
-            if self.seq_length != own:
-                if not (hasattr(pre_obj, "tokenize") and hasattr(pre_obj, "bert_pack_inputs")):
-                    raise ModuleLoadError(
-                        f"backbone {spec.name!r}: seq_length = {spec.seq_length} differs from the preprocessor's own "
-                        f"{own}, but {spec.preprocessor} has no tokenize/bert_pack_inputs to pack other lengths; "
-                        f"drop seq_length from the registry entry"
-                    )
-                self._pack = pre_obj
-        mean = spec.modality == "text" and spec.pooling == "mean"
-        output_key = (None if mean else spec.output_key) if spec.modality == "text" else None
+        self.pre = self._pack = self._audio_obj = self.seq_length = None  # set by contracts that use them
+        layer_kwargs = {"output_key": None, **self.contract.setup(self, obj)}
         if self.format == "hub":  # TF1 Hub format: only through its signature, never trainable
-            obj, output_key = _SignatureCall(obj, output_key or "default"), None
-        self.module = HubModule(
-            obj, trainable=spec.fine_tunable and self.format != "hub", output_key=output_key,
-            block_pattern=spec.block_pattern, force_inference=(spec.modality == "vision" and not bn_training),
-            name="module",
-        )
-        self._audio_obj = obj if spec.modality == "audio" else None
+            obj = _SignatureCall(obj, layer_kwargs["output_key"] or "default")
+            layer_kwargs["output_key"] = None
+        self.module = HubModule(obj, trainable=spec.fine_tunable and self.format != "hub",
+                                block_pattern=spec.block_pattern, name="module", **layer_kwargs)
         self._check_block_count()
         self.freeze_state = ("frozen", 0)
         self.set_freeze("frozen" if not trainable else "full")
@@ -256,17 +227,7 @@ class Backbone(keras.layers.Layer):
     # ---- forward -------------------------------------------------------------------------
     @tf.autograph.experimental.do_not_convert
     def call(self, inputs: Any, training: Any = None) -> Any:
-        m = self.spec.modality
-        if m == "vision":
-            out = self.module(prepare_images(inputs, self.spec.input_shape, self.spec.input_range), training=training)
-        elif m == "text":
-            encoded = self._encode_text(inputs)
-            out = self.module(encoded, training=training)
-            if self.spec.pooling == "mean":
-                out = _masked_mean(out, encoded, self.spec)
-        else:
-            out = self._audio(inputs)
-        out = tf.cast(out, tf.float32)
+        out = tf.cast(self.contract.call(self, inputs, training), tf.float32)
         dim = out.shape[-1]
         if dim is not None and dim != self.spec.output_dim:
             raise OutputDimMismatchError(
@@ -275,27 +236,10 @@ class Backbone(keras.layers.Layer):
             )
         return out
 
-    def _encode_text(self, inputs: Any) -> Any:
-        text = tf.reshape(tf.convert_to_tensor(inputs, tf.string), [-1])
-        text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace")
-        if self.pre is None:
-            return text
-        if self._pack is not None:
-            tokens = self._pack.tokenize(text)
-            return self._pack.bert_pack_inputs([tokens], seq_length=self.seq_length)
-        return self.pre(text)
-
-    def _audio(self, waves: Any) -> Any:
-        obj, key, dim = self._audio_obj, self.spec.output_key, self.spec.output_dim
-        waves = tf.cast(waves, tf.float32)
-        if self.module.trainable:  # pfor drops the gradients to the module's variables in graph mode
-            return audio_batching.per_clip(obj, waves, key, dim)
-        if not tf.executing_eagerly():
-            return audio_batching.batched(obj, waves, key, dim)
-        fn = _EAGER_AUDIO.get(self)  # eager calls: one traced function per backbone, not one per call
-        if fn is None:
-            fn = _EAGER_AUDIO[self] = tf.function(lambda w: audio_batching.batched(obj, w, key, dim), reduce_retracing=True)
-        return fn(waves)
+    def export_objects(self) -> list:
+        """The loaded objects an export of this backbone must keep: its module(s) and what its contract calls."""
+        objs = [self.module._func] + ([self.pre._func] if self.pre is not None else [])  # noqa: SLF001
+        return objs + [o for o in self.contract.export_objects(self) if all(o is not x for x in objs)]
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -323,77 +267,6 @@ def _localhost_io() -> bool:
     """Whether modules may be read through ``/job:localhost`` (what TPU hosts need): that job
     does not exist in a multi-worker cluster (TF_CONFIG), where the local job is ``/job:worker``."""
     return any(d.name.startswith("/job:localhost/") for d in tf.config.list_logical_devices("CPU"))
-
-
-def scale_pixels(x: Any, input_range: tuple[float, float] | None = (0.0, 1.0), *, integer: bool = False) -> Any:
-    """Float pixels -> the module's ``input_range``: 0-255 images are divided by 255, float
-    images already in [0, 1] are kept (decided per image); with ``integer`` (the input was an
-    integer tensor, 0-255 by definition) every image is divided.
-
-    Example:
-        >>> scale_pixels(tf.constant([[[[1.0, 0.0, 1.0]]]]), integer=True).numpy().max() < 0.01  # doctest: +SKIP
-        True
-    """
-    x = tf.cast(x, tf.float32)
-    if integer:
-        x = x / 255.0
-    else:
-        peak = tf.reduce_max(x, axis=[1, 2, 3], keepdims=True)
-        x = tf.where(peak > 1.0, x / 255.0, x)
-    x = tf.clip_by_value(x, 0.0, 1.0)
-    lo, hi = input_range or (0.0, 1.0)
-    return x if (lo, hi) == (0.0, 1.0) else x * (hi - lo) + lo
-
-
-def prepare_images(images: Any, input_shape: tuple[int, int, int], input_range: tuple[float, float] | None = None) -> Any:
-    """Raw pixels ``[B, H, W, 1|3|4]`` (any size, uint8 or float 0-255) -> ``[B, h, w, 3]`` in ``input_range``.
-
-    Example:
-        >>> prepare_images(np.zeros((2, 300, 400, 3), "uint8"), (224, 224, 3)).shape   # doctest: +SKIP
-        TensorShape([2, 224, 224, 3])
-    """
-    x = tf.convert_to_tensor(images)
-    integer = x.dtype.is_integer
-    x = tf.cast(x, tf.float32)
-    channels = tf.shape(x)[-1]
-    x = tf.cond(channels < 3, lambda: tf.tile(x[..., :1], [1, 1, 1, 3]), lambda: x[..., :3])
-    x = tf.ensure_shape(x, [None, None, None, 3])
-    x = scale_pixels(x, (0.0, 1.0), integer=integer)
-    h, w = input_shape[0], input_shape[1]
-    same_size = tf.reduce_all(tf.equal(tf.shape(x)[1:3], [h, w]))
-    x = tf.cond(same_size, lambda: x, lambda: tf.image.resize(x, (h, w), antialias=True))
-    x = tf.ensure_shape(x, [None, h, w, 3])
-    return scale_pixels(x, input_range, integer=False)
-
-
-def _masked_mean(outputs: Any, encoded: Any, spec: BackboneSpec) -> Any:
-    """Mean of ``sequence_output`` over the tokens where ``input_mask`` is 1."""
-    if not isinstance(outputs, dict) or "sequence_output" not in outputs or not isinstance(encoded, dict):
-        raise ModuleLoadError(
-            f"backbone {spec.name!r}: pooling = 'mean' needs an encoder returning a dict with 'sequence_output' "
-            f"and a preprocessor giving 'input_mask'; module {spec.handle} does not; use pooling = 'output'"
-        )
-    seq = tf.cast(outputs["sequence_output"], tf.float32)
-    mask = tf.cast(encoded["input_mask"], tf.float32)[..., None]
-    return tf.reduce_sum(seq * mask, axis=1) / tf.maximum(tf.reduce_sum(mask, axis=1), 1.0)
-
-
-def default_seq_length(preprocessor: Any) -> int:
-    """The sequence length a BERT-style preprocessing module packs to when called on strings.
-
-    Read from the traced ``__call__``'s output shape (``input_word_ids [B, S]``), else by
-    calling it on one empty string.
-
-    Example:
-        >>> default_seq_length(zoo.hub.load(zoo.get("bert_small").preprocessor))   # doctest: +SKIP
-        128
-    """
-    fn = getattr(preprocessor, "__call__", None)
-    for cf in getattr(fn, "concrete_functions", None) or []:
-        out = cf.structured_outputs
-        if isinstance(out, dict) and "input_word_ids" in out and out["input_word_ids"].shape[-1]:
-            return int(out["input_word_ids"].shape[-1])
-    return int(preprocessor(tf.constant([""]))["input_word_ids"].shape[-1])
 
 
 def _layer_name(name: str) -> str:

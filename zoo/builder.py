@@ -35,12 +35,9 @@ def input_layer(spec: BackboneSpec, name: str | None = None) -> Any:
         >>> input_layer(zoo.get("use")).dtype                             # doctest: +SKIP
         tf.string
     """
-    name = name or spec.name
-    if spec.modality == "vision":
-        return keras.Input(shape=(None, None, None), dtype=tf.float32, name=name)
-    if spec.modality == "text":
-        return keras.Input(shape=(), dtype=tf.string, name=name)
-    return keras.Input(shape=(None,), dtype=tf.float32, name=name)
+    from zoo.contracts import contract_for
+
+    return contract_for(spec).keras_input(spec, name or spec.name)
 
 
 @keras.utils.register_keras_serializable(package="zoo")

@@ -109,6 +109,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
     for p in plugins:
         what = ", ".join(filter(None, [
             f"{len(p.backbones)} backbones" if p.backbones else "", f"{len(p.tasks)} tasks" if p.tasks else "",
+            f"{len(p.contracts)} contracts" if p.contracts else "",
         ])) or "-"
         rows.append([p.name, p.dist or "-", p.version or "-", "built-in" if p.builtin else "third-party",
                      p.status if p.status == "ok" else f"FAILED: {p.error}", what])

@@ -203,7 +203,7 @@ def evaluate_export(model_dir: Path, meta: dict, info: dict, data_path: Path, *,
     from zoo.runs import RunConfig
     from zoo.trainer import load_data
     cfg = RunConfig.from_dict(info["config"]) if info.get("config") else RunConfig(backbone=meta["backbone"], data="")
-    like = SimpleNamespace(modality=meta["modality"], input_shape=tuple(meta["input_shape"]) if meta.get("input_shape")
+    like = SimpleNamespace(modality=meta["modality"], contract=meta.get("contract"), name=meta["backbone"], input_shape=tuple(meta["input_shape"]) if meta.get("input_shape")
                            else None, sample_rate=meta.get("sample_rate"))
     data = load_data(cfg, like, path=data_path, val_split=None, shuffle=False)
     names = list(meta["class_names"])
@@ -213,8 +213,10 @@ def evaluate_export(model_dir: Path, meta: dict, info: dict, data_path: Path, *,
                         "evaluate on data with the model's classes")
     remap = np.asarray([names.index(c) for c in data.class_names])
     loaded = loaded if loaded is not None else load_model(model_dir)
-    fn = loaded.signatures["serving_pixels" if meta["modality"] == "vision" else "serving_default"]
-    key = {"vision": "pixels", "text": "text", "audio": "waveforms"}[meta["modality"]]
+    from zoo.contracts import contract_for_export
+
+    contract = contract_for_export(meta)
+    fn, key = loaded.signatures[contract.eval_signature], contract.eval_input_key(meta)
     ys, scores = [], []
     for x, y in data.train:
         scores.append(fn(**{key: x})["scores"].numpy())
@@ -235,20 +237,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """
     model_dir, meta, info = _open_run(args.run)
     modality = info.get("modality") or meta["modality"]
-    from zoo.export import read_inputs
-
-    if modality == "text":
-        inputs = list(args.inputs)
-    else:
-        missing = [i for i in args.inputs if not Path(i).expanduser().is_file()]
-        if missing:
-            raise DataError(f"{modality} model: file '{missing[0]}' does not exist (pass "
-                            f"{'image' if modality == 'vision' else '.wav'} files)")
-        quiet_tensorflow()
-        inputs = read_inputs(modality, args.inputs, sample_rate=int(meta.get("sample_rate") or 16000))
     quiet_tensorflow()
-    from zoo.export import load_model, predict_scores
-    scores = predict_scores(load_model(model_dir), modality, inputs)
+    from zoo.export import load_model, predict_scores, read_inputs
+
+    inputs = read_inputs(meta, args.inputs)
+    scores = predict_scores(load_model(model_dir), meta, inputs)
     names = list(meta["class_names"])
     k = min(args.top_k, len(names))
     results = []

@@ -39,7 +39,7 @@ def _representative(info: dict, meta: dict, limit: int = 100) -> Any:
 
         from zoo.trainer import load_data
 
-        like = SimpleNamespace(modality=meta["modality"], sample_rate=meta.get("sample_rate"),
+        like = SimpleNamespace(modality=meta["modality"], contract=meta.get("contract"), name=meta["backbone"], sample_rate=meta.get("sample_rate"),
                                input_shape=tuple(meta["input_shape"]) if meta.get("input_shape") else None)
         data = load_data(cfg, like, val_split=None, shuffle=False)
         n = 0
@@ -93,18 +93,11 @@ def _check_tflite(path: Path, model_dir: Path, meta: dict) -> str:
     from zoo.export import load_model
     from zoo.quiet import captured_stderr
 
-    modality = meta["modality"]
-    if modality == "vision":
-        h, w = meta["input_shape"][:2]
-        key, sig, shown = "pixels", "serving_pixels", f"float32[1, {h}, {w}, 3] pixels 0-255"
-        x = np.random.default_rng(0).uniform(0, 255, (1, h, w, 3)).astype(np.float32)
-    elif modality == "text":
-        key, sig, shown = "text", "serving_default", "string[1]"
-        x = np.array([b"a quick check of the exported model"])
-    else:
-        rate = int(meta.get("sample_rate") or 16000)
-        key, sig, shown = "waveforms", "serving_default", f"float32[1, samples] at {rate} Hz"
-        x = (0.3 * np.sin(np.arange(rate) * 2 * np.pi * 440 / rate)).astype(np.float32)[None]
+    from zoo.contracts import contract_for_export
+
+    contract = contract_for_export(meta)
+    sig = contract.eval_signature
+    key, x, shown = contract.tflite_example(meta)
     try:
         with captured_stderr():
             runner = tf.lite.Interpreter(model_path=str(path)).get_signature_runner(sig)

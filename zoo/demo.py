@@ -40,19 +40,16 @@ _SIZES = {  # examples per class (train, test) and the freeze schedule
 }
 
 
-def _examples(test_dir: Path, modality: str, classes: Sequence[str]) -> list[tuple[str, Any, str]]:
-    """One test example per class: (shown name, raw input for the export, true class)."""
-    from zoo.audio_io import read_wav
+def _examples(test_dir: Path, meta: dict, classes: Sequence[str]) -> list[tuple[str, Any, str]]:
+    """One test example per class: (shown name, raw input for the export, true class), each
+    data file read by the export's contract."""
+    from zoo.contracts import contract_for_export
 
+    contract = contract_for_export(meta)
     out = []
     for c in classes:
         f = sorted((test_dir / c).iterdir())[0]
-        if modality == "vision":
-            out.append((f"{c}/{f.name}", f.read_bytes(), c))
-        elif modality == "text":
-            out.append((f.read_text(encoding="utf-8").strip(), f.read_text(encoding="utf-8").strip(), c))
-        else:
-            out.append((f"{c}/{f.name}", read_wav(f, 16000), c))
+        out.append((f"{c}/{f.name}", contract.file_input(f, meta), c))
     return out
 
 
@@ -85,8 +82,8 @@ def _one(modality: str, root: Path, *, quick: bool, say: Callable[[str], Any]) -
     report = evaluate_export(run.model_dir, meta, run.info(), test_dir, loaded=loaded)
     plot_confusion_matrix(report["confusion_matrix"], report["class_names"], run.confusion_path,
                           title=f"{setup['backbone']} on held-out {modality} test data")
-    examples = _examples(test_dir, modality, setup["classes"])
-    scores = predict_scores(loaded, modality, [e[1] for e in examples])
+    examples = _examples(test_dir, meta, setup["classes"])
+    scores = predict_scores(loaded, meta, [e[1] for e in examples])
     names = meta["class_names"]
     predictions = [{"input": e[0], "true": e[2], "predicted": names[int(s.argmax())], "score": float(s.max())}
                    for e, s in zip(examples, scores)]

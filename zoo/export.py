@@ -34,8 +34,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from zoo.inputs import text_bytes
-from zoo.errors import ConfigurationError, DataError, ExportError
+from zoo.errors import ConfigurationError, ExportError
 from zoo.quiet import captured_stderr
 from zoo.atomic import atomic_write_json, replace_dir
 from zoo.spec import BackboneSpec
@@ -51,48 +50,25 @@ TOP_K = 5
 
 
 def _hub_objects(model: Any) -> list:
-    """The loaded TF Hub objects inside ``model`` (tracked so their resources and functions are saved)."""
+    """The loaded TF Hub objects inside ``model`` (tracked so their resources and functions are saved):
+    each backbone's module and whatever its contract calls besides (`Backbone.export_objects`)."""
     import tensorflow_hub as hub
 
     objs: list = []
     for layer in model.submodules:
-        if isinstance(layer, hub.KerasLayer):
+        if hasattr(layer, "export_objects") and hasattr(layer, "contract"):
+            objs.extend(layer.export_objects())
+        elif isinstance(layer, hub.KerasLayer):
             objs.append(layer._func)  # noqa: SLF001 - the loaded module object
-        for attr in ("_pack", "_audio_obj"):
-            extra = getattr(layer, attr, None)
-            if extra is not None:
-                objs.append(extra)
     return objs
 
 
-def _pixels_model(model: Any) -> Callable[[Any], Any]:
-    """pixels [B, H, W, 3] 0-255 at the backbone's size -> model outputs, without the resize op.
-
-    Same computation as the model (`zoo.backbones.scale_pixels` to the module's input
-    range, then the module and the head) minus a same-size resize, whose op
-    (ScaleAndTranslate) TFLite cannot run."""
+def _serving_module(model: Any, meta: dict, class_names: Sequence[str], binary: bool) -> Any:
     import tensorflow as tf
 
-    parts = getattr(model, "zoo", None)
-    backbones = getattr(parts, "backbones", None) or []
-    if len(backbones) != 1 or parts.head_model is None or not hasattr(backbones[0], "module"):
-        return lambda pixels: model(pixels, training=False)
-    module, head = backbones[0].module, parts.head_model
+    from zoo.contracts import contract_for_export
 
-    from zoo.backbones import scale_pixels
-
-    input_range = backbones[0].spec.input_range
-
-    def run(pixels: Any) -> Any:
-        x = scale_pixels(pixels, input_range, integer=pixels.dtype.is_integer)
-        return head(tf.cast(module(x, training=False), tf.float32), training=False)
-
-    return run
-
-
-def _serving_module(model: Any, spec: BackboneSpec, class_names: Sequence[str], binary: bool) -> Any:
-    import tensorflow as tf
-
+    contract = contract_for_export(meta)
     labels = tf.constant([str(c) for c in class_names])
     k = min(TOP_K, len(class_names))
 
@@ -108,40 +84,18 @@ def _serving_module(model: Any, spec: BackboneSpec, class_names: Sequence[str], 
     module.model_variables = list(model.variables)
     module.hub_objects = _hub_objects(model)
     module.labels = tf.function(lambda: labels, input_signature=[])
-    signatures = {}
-    if spec.modality == "vision":
-        h, w = (spec.input_shape or (224, 224, 3))[:2]
+    decode = contract.serving_decode(meta)
 
-        def decode(raw: Any) -> Any:  # encoded bytes are 0-255 by definition: scaled to [0, 1] here
-            img = tf.io.decode_image(raw, channels=3, expand_animations=False, dtype=tf.uint8)
-            img.set_shape([None, None, 3])
-            return tf.clip_by_value(tf.image.resize(img, (h, w), method="bilinear", antialias=True) / 255.0, 0.0, 1.0)
+    @tf.function(input_signature=[contract.serving_spec(meta)], autograph=False)
+    def serve(raw: Any) -> dict:
+        return outputs(model(decode(raw) if decode is not None else raw, training=False))
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="images")], autograph=False)
-        def serve(images: Any) -> dict:
-            x = tf.map_fn(decode, images, fn_output_signature=tf.TensorSpec([h, w, 3], tf.float32))
-            return outputs(model(x, training=False))
-
-        pixels_model = _pixels_model(model)
-
-        @tf.function(input_signature=[tf.TensorSpec([None, h, w, 3], tf.float32, name="pixels")], autograph=False)
-        def serve_pixels(pixels: Any) -> dict:
-            return outputs(pixels_model(pixels))
-
-        module.serve_pixels = serve_pixels
-        signatures["serving_pixels"] = serve_pixels
-    elif spec.modality == "text":
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")], autograph=False)
-        def serve(text: Any) -> dict:
-            return outputs(model(text, training=False))
-    else:
-        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="waveforms")], autograph=False)
-        def serve(waveforms: Any) -> dict:
-            return outputs(model(waveforms, training=False))
     module.serve = serve
-    signatures["serving_default"] = serve
+    signatures = {"serving_default": serve}
+    for name, fn in contract.extra_signatures(model, meta, outputs).items():
+        setattr(module, name, fn)
+        signatures[name] = fn
     return module, signatures
-
 
 
 def _fresh_tmp_dir(path: Path) -> Path:
@@ -181,20 +135,21 @@ def save_model(model: Any, path: str | os.PathLike, *, spec: BackboneSpec, class
     """
     import tensorflow as tf
 
+    from zoo.contracts import contract_for
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    module, signatures = _serving_module(model, spec, class_names, binary)
+    meta = {
+        "format": "zoo-export/1", "backbone": spec.name, "modality": spec.modality,
+        "contract": contract_for(spec).name, "class_names": [str(c) for c in class_names],
+        "input_shape": list(spec.input_shape) if spec.input_shape else None, "sample_rate": spec.sample_rate,
+        "text_ops": bool(spec.text_ops or spec.preprocessor), "pretrained": spec.pretrained, **(extra or {}),
+    }
+    module, signatures = _serving_module(model, meta, class_names, binary)
+    meta["signatures"] = sorted(signatures)
     tmp = _fresh_tmp_dir(path)
     try:
         tf.saved_model.save(module, str(tmp / "m"), signatures=signatures)
-        meta = {
-            "format": "zoo-export/1", "backbone": spec.name, "modality": spec.modality,
-            "class_names": [str(c) for c in class_names], "signatures": sorted(signatures),
-            "input_shape": list(spec.input_shape) if spec.input_shape else None,
-            "sample_rate": spec.sample_rate or (16000 if spec.modality == "audio" else None),
-            "text_ops": bool(spec.text_ops or spec.preprocessor), "pretrained": spec.pretrained,
-            **(extra or {}),
-        }
         (tmp / "m" / EXPORT_META).parent.mkdir(parents=True, exist_ok=True)
         atomic_write_json(tmp / "m" / EXPORT_META, meta)
         replace_dir(tmp / "m", path)
@@ -248,41 +203,20 @@ def _batches(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[i:i + size]
 
 
-def predict_scores(loaded: Any, modality: str, inputs: Sequence[Any], *, batch_size: int = 32) -> np.ndarray:
+def predict_scores(loaded: Any, meta: dict, inputs: Sequence[Any], *, batch_size: int = 32) -> np.ndarray:
     """Class probabilities ``[N, C]`` from the ``serving_default`` signature of a loaded export.
 
-    ``inputs``: encoded image bytes, strings, or 1-D float waveforms (each clip is run
-    on its own, so no padding changes its result).
+    ``inputs``: raw inputs as the export's contract reads them (`read_inputs`): encoded
+    image bytes, strings, or 1-D float waveforms (each clip run on its own, so no padding
+    changes its result).
 
     Example:
-        >>> predict_scores(load_model("runs/t/model"), "text", ["a sunny day"]).shape  # doctest: +SKIP
+        >>> predict_scores(load_model("runs/t/model"), meta, ["a sunny day"]).shape  # doctest: +SKIP
         (1, 3)
     """
-    import tensorflow as tf
+    from zoo.contracts import contract_for_export
 
-    fn = loaded.signatures["serving_default"]
-    out = []
-    if modality == "audio":
-        for wave in inputs:
-            w = np.asarray(wave, np.float32).reshape(1, -1)
-            out.append(fn(waveforms=tf.constant(w))["scores"].numpy())
-    else:
-        key = "images" if modality == "vision" else "text"
-        for chunk in _batches(list(inputs), batch_size):
-            items = [text_bytes(s) for s in chunk]
-            out.append(fn(**{key: tf.constant(items, tf.string)})["scores"].numpy())
-    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
-
-
-def _smoke_input(meta: dict) -> dict:
-    import tensorflow as tf
-
-    if meta["modality"] == "vision":
-        png = tf.io.encode_png(tf.fill([20, 30, 3], tf.constant(128, tf.uint8)))
-        return {"images": tf.reshape(png, [1])}
-    if meta["modality"] == "text":
-        return {"text": tf.constant(["zoo export check"])}
-    return {"waveforms": tf.zeros([1, int(meta.get("sample_rate") or 16000)], tf.float32)}
+    return contract_for_export(meta).predict_scores(loaded.signatures["serving_default"], list(inputs), batch_size)
 
 
 def verify_export(path: str | os.PathLike) -> dict:
@@ -299,8 +233,10 @@ def verify_export(path: str | os.PathLike) -> dict:
     loaded = load_model(path)
     if "serving_default" not in loaded.signatures:
         raise ExportError(f"'{path}' has no serving_default signature (has {sorted(loaded.signatures)})")
+    from zoo.contracts import contract_for_export
+
     fn = loaded.signatures["serving_default"]
-    out = fn(**_smoke_input(meta))
+    out = fn(**contract_for_export(meta).smoke_input(meta))
     scores = out["scores"].numpy()
     n = len(meta["class_names"])
     if scores.shape != (1, n) or not np.isfinite(scores).all() or abs(float(scores.sum()) - 1.0) > 1e-3:
@@ -386,7 +322,9 @@ def export_tflite(src: str | os.PathLike, out: str | os.PathLike, *, quantize: s
     if quantize == "int8" and representative is None:
         raise ExportError("int8 quantization needs a representative dataset: the run's training data "
                           "(run.json 'data') is not available; use --quantize dynamic or float16, or restore the data")
-    key = "serving_pixels" if meta["modality"] == "vision" else "serving_default"
+    from zoo.contracts import contract_for_export
+
+    key = contract_for_export(meta).eval_signature
     if meta.get("text_ops"):
         import tensorflow_text  # noqa: F401
     converter = tf.lite.TFLiteConverter.from_saved_model(str(src), signature_keys=[key])
@@ -435,28 +373,14 @@ def export_tflite(src: str | os.PathLike, out: str | os.PathLike, *, quantize: s
     return out
 
 
-def read_inputs(modality: str, items: Sequence[str], *, sample_rate: int = 16000) -> list:
-    """Turn CLI arguments into raw model inputs: image files -> bytes, wav files -> waveforms, text as is.
+def read_inputs(meta: dict, items: Sequence[str]) -> list:
+    """Turn CLI arguments into raw model inputs for an export (its contract reads them: image
+    files -> bytes, wav files -> waveforms at the export's rate, text as it is).
 
     Example:
-        >>> read_inputs("text", ["a sunny day"])
+        >>> read_inputs({"modality": "text"}, ["a sunny day"])
         ['a sunny day']
     """
-    if modality == "text":
-        return list(items)
-    out = []
-    for item in items:
-        p = Path(item).expanduser()
-        if not p.is_file():
-            what = "image" if modality == "vision" else "audio (.wav)"
-            raise DataError(f"{what} file '{item}' does not exist; this model's modality is {modality}, so pass files")
-        if modality == "vision":
-            from zoo.data import read_image  # checks the header and decodes: clear error for broken files
+    from zoo.contracts import contract_for_export
 
-            read_image(p)
-            out.append(p.read_bytes())
-        else:
-            from zoo.audio_io import read_wav
-
-            out.append(read_wav(p, sample_rate))
-    return out
+    return contract_for_export(meta).read_inputs(list(items), meta)

@@ -21,7 +21,7 @@ from typing import Callable
 
 import pluggy
 
-__all__ = ["hookimpl", "hookspec", "PROJECT", "ENTRY_POINT_GROUP", "ZooSpecs"]
+__all__ = ["hookimpl", "hookspec", "PROJECT", "ENTRY_POINT_GROUP", "ZooSpecs", "HOOK_NAMES"]
 
 PROJECT = "zoo"
 ENTRY_POINT_GROUP = "zoo.plugins"
@@ -42,6 +42,16 @@ class ZooSpecs:
         """
 
     @hookspec
+    def register_contracts(self, register: Callable) -> None:
+        """Call ``register(contract)`` once per calling contract (a `zoo.contracts.Contract` instance)
+        the plugin provides: how a family of modules zoo does not know is called, served and tested.
+
+        Example:
+            >>> @hookimpl
+            ... def register_contracts(register): pass
+        """
+
+    @hookspec
     def register_tasks(self, register: Callable) -> None:
         """Call ``register(zoo.TaskSpec(...))`` once per task the plugin provides.
 
@@ -49,3 +59,6 @@ class ZooSpecs:
             >>> @hookimpl
             ... def register_tasks(register): pass
         """
+
+
+HOOK_NAMES = tuple(n for n in vars(ZooSpecs) if n.startswith("register_"))

@@ -33,7 +33,7 @@ from zoo.catalogue import load_registry_file, spec_from_entry, user_registry_pat
 from zoo.errors import (
     DuplicateBackboneError, InvalidSpecError, UnknownBackboneError, UnknownTaskError,
 )
-from zoo.hookspecs import ENTRY_POINT_GROUP, PROJECT, ZooSpecs
+from zoo.hookspecs import ENTRY_POINT_GROUP, HOOK_NAMES, PROJECT, ZooSpecs
 from zoo.spec import MODALITIES, BackboneSpec
 
 __all__ = [
@@ -65,6 +65,7 @@ class PluginInfo:
     error: str = ""
     backbones: list[str] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
+    contracts: list[str] = field(default_factory=list)
 
 
 def closest(name: str, choices: list[str], n: int = 3) -> list[str]:
@@ -93,16 +94,19 @@ class Registry:
         self.pm.add_hookspecs(ZooSpecs)
         self.backbones: dict[str, BackboneSpec] = {}
         self.tasks: dict[str, Any] = {}
+        self.contracts: dict[str, Any] = {}
         self.plugins: list[PluginInfo] = []
         self.user_file_error: str = ""
 
     # ---- loading -------------------------------------------------------------------------
     def load(self, extra_plugins: list[tuple[str, Any]] | None = None) -> "Registry":
         """Load entry-point plugins, ``extra_plugins`` ``(name, module)``, then the user file."""
-        from zoo import tasks as builtin_tasks  # built-in tasks use the same hook as plugins
+        from zoo import contracts as builtin_contracts  # built-ins use the same hooks as plugins
+        from zoo import tasks as builtin_tasks
 
-        self._add_plugin("tasks", builtin_tasks, PluginInfo(name="tasks", dist=BUILTIN_DIST, builtin=True,
-                                                            version=_dist_version(BUILTIN_DIST)))
+        for name, module in (("contracts", builtin_contracts), ("tasks", builtin_tasks)):
+            self._add_plugin(name, module, PluginInfo(name=name, dist=BUILTIN_DIST, builtin=True,
+                                                      version=_dist_version(BUILTIN_DIST)))
         for ep in self._entry_points():
             dist = ep.dist.name if ep.dist is not None else ""
             info = PluginInfo(name=ep.name, dist=dist, version=ep.dist.version if ep.dist else "",
@@ -144,13 +148,25 @@ class Registry:
     def _fail(self, info: PluginInfo, message: str) -> None:
         message = " ".join(message.split())  # one line in `zoo plugins` and in the warning
         info.status, info.error = "failed", message
-        info.backbones, info.tasks = [], []
+        info.backbones, info.tasks, info.contracts = [], [], []
         self.plugins.append(info)
         warnings.warn(f"zoo plugin {info.name!r} skipped: {message}", PluginWarning, stacklevel=3)
 
     def _add_plugin(self, name: str, module: Any, info: PluginInfo) -> None:
         staged_b: dict[str, BackboneSpec] = {}
         staged_t: dict[str, Any] = {}
+        staged_c: dict[str, Any] = {}
+
+        def register_contract(contract: Any) -> None:
+            from zoo.contracts import Contract
+
+            if isinstance(contract, type) and issubclass(contract, Contract):
+                contract = contract()
+            if not isinstance(contract, Contract) or not contract.name or contract.modality not in MODALITIES:
+                raise InvalidSpecError(f"register() takes a zoo.contracts.Contract with a name and a modality in "
+                                       f"{MODALITIES}, got {contract!r}")
+            self._check_free(contract.name, name, staged_c, self.contracts, "contract")
+            staged_c[contract.name] = contract
 
         def register_backbone(spec: Any) -> None:
             if not isinstance(spec, BackboneSpec):
@@ -176,9 +192,12 @@ class Registry:
             self.pm.check_pending()
         except Exception as exc:  # noqa: BLE001 - pluggy.PluginValidationError
             self.pm.unregister(name=name)
-            self._fail(info, f"cannot be registered: {exc}; zoo's hooks are register_backbones and register_tasks")
+            self._fail(info, f"cannot be registered: {exc}; zoo's hooks are {', '.join(HOOK_NAMES)}")
             return
         try:
+            for impl in self.pm.hook.register_contracts.get_hookimpls():
+                if impl.plugin_name == name:
+                    impl.function(register=register_contract)
             for impl in self.pm.hook.register_backbones.get_hookimpls():
                 if impl.plugin_name == name:
                     impl.function(register=register_backbone)
@@ -193,7 +212,8 @@ class Registry:
             return
         self.backbones.update(staged_b)
         self.tasks.update(staged_t)
-        info.backbones, info.tasks = sorted(staged_b), sorted(staged_t)
+        self.contracts.update(staged_c)
+        info.backbones, info.tasks, info.contracts = sorted(staged_b), sorted(staged_t), sorted(staged_c)
         self.plugins.append(info)
 
     def _check_free(self, name: str, plugin: str, staged: dict, existing: dict, kind: str) -> None:

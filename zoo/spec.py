@@ -96,6 +96,8 @@ class BackboneSpec:
             ``pooled_output``) or ``"mean"`` (mean of ``sequence_output`` over the tokens
             of ``input_mask``, as sentence-transformer models are meant to be used).
         page: URL of the model page (None: derived from a tfhub.dev handle).
+        contract: the calling contract (`zoo.contracts`) by name; None: the contract that
+            lists the entry's ``family``, else the default for its modality.
         text_ops: the module needs ``tensorflow_text`` ops registered.
         pretrained: False for zoo's randomly initialised starter backbones.
         builder: ``"module:function"`` that creates ``handle`` locally if missing.
@@ -130,6 +132,7 @@ class BackboneSpec:
     input_range: tuple[float, float] | None = None
     pooling: str = "output"
     page: str | None = None
+    contract: str | None = None
     text_ops: bool = False
     pretrained: bool = True
     builder: str | None = None
@@ -171,7 +174,7 @@ class BackboneSpec:
                 raise InvalidSpecError(f"backbone {n!r}: field 'sample_rate' must be a positive integer, got {self.sample_rate!r}")
         elif self.sample_rate is not None:
             raise InvalidSpecError(f"backbone {n!r}: field 'sample_rate' is for audio backbones only")
-        for fname in ("output_key", "family", "plugin", "license", "description", "source"):
+        for fname in ("output_key", "family", "plugin", "license", "description", "source", "contract"):
             v = getattr(self, fname)
             if v is not None and not isinstance(v, str):
                 raise InvalidSpecError(f"backbone {n!r}: field {fname!r} must be a string, got {v!r}")

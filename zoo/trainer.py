@@ -127,11 +127,10 @@ def load_data(cfg: RunConfig, spec: Any, *, path: str | os.PathLike | None = Non
     path = Path(path if path is not None else cfg.data).expanduser()
     split = cfg.val_split if val_split == -1.0 else val_split
     split = split or None
-    kw: dict = {"batch_size": cfg.batch_size, "val_split": split, "seed": cfg.seed}
-    if spec.modality == "vision":
-        kw["image_size"] = tuple((spec.input_shape or (224, 224, 3))[:2])
-    if spec.modality == "audio":
-        kw["sample_rate"] = spec.sample_rate or 16000
+    from zoo.contracts import contract_for
+
+    kw: dict = {"batch_size": cfg.batch_size, "val_split": split, "seed": cfg.seed,
+                **contract_for(spec).loader_options(spec)}
     if path.is_file():
         if path.suffix.lower() not in CSV_SUFFIXES:
             raise DataError(f"'{path}' is not a .csv/.tsv file or a folder of class sub-folders")

@@ -267,51 +267,32 @@ def clear_build_cache() -> None:
         _BUILT.clear()
 
 
-def _module_kind(spec: BackboneSpec) -> str:
+def _check_not_starter(spec: BackboneSpec) -> None:
     if spec.builder is not None:
         raise ConfigurationError(
             f"backbone {spec.name!r} is a starter backbone (builder {spec.builder!r}); "
             "build it with its builder, not zoo.testing.make_module"
         )
-    if spec.modality == "vision":
-        return "vision"
-    if spec.modality == "audio":
-        return "audio"
-    if spec.family in ("bert", "electra") or spec.preprocessor is not None:
-        return "bert"
-    return "sentence"
 
 
-def _image_facts(spec: BackboneSpec) -> ModuleFacts:
+def image_facts(spec: BackboneSpec) -> ModuleFacts:
+    """The real image module's facts for ``spec.handle``, or the generic layout for a user's module."""
     facts = facts_for(spec.handle)
     return facts if facts is not None and facts.kind == "image" else _generic_image_facts(spec)
 
 
 def _module_key(spec: BackboneSpec, seed: int) -> tuple:
-    kind = _module_kind(spec)
-    base = (kind, spec.fine_tunable, seed)
-    if kind == "vision":
-        return base + (_image_facts(spec),)
-    if kind == "audio":
-        return base + (spec.output_dim, spec.family == "yamnet", spec.family, spec.sample_rate)
-    if kind == "bert":
-        from zoo.testing import text_modules
+    from zoo.contracts import contract_for
 
-        return base + (text_modules.bert_facts(spec),)
-    return base + (spec.output_dim, spec.family, spec.text_ops)
+    _check_not_starter(spec)
+    contract = contract_for(spec)
+    return (contract.name, seed) + tuple(contract.test_module_key(spec))
 
 
 def _build_obj(spec: BackboneSpec, workdir: Path, seed: int) -> tf.Module:
-    kind = _module_kind(spec)
-    if kind == "vision":
-        return VisionModule(_image_facts(spec), spec.fine_tunable, seed)
-    if kind == "audio":
-        return AudioModule(spec, workdir, seed)
-    from zoo.testing import text_modules
+    from zoo.contracts import contract_for
 
-    if kind == "bert":
-        return text_modules.BertEncoderModule(text_modules.bert_facts(spec), spec.fine_tunable, seed)
-    return text_modules.SentenceEncoderModule(spec, seed)
+    return contract_for(spec).test_module(spec, workdir, seed)
 
 
 def _cached_build(key: tuple, build: Callable[[Path], tf.Module]) -> Path:
