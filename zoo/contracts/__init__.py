@@ -1,9 +1,10 @@
 """Calling contracts: how each family of modules is called, served and tested (the extension point).
 
 A family of modules that zoo does not know is one new `Contract` subclass plus registry
-entries: register it with the ``register_contracts`` hook (zoo's own contracts come
-through the same hook) and name it in the entries (``contract = "..."``), or list the
-entries' ``family`` in the contract's ``families``. Built-in contracts:
+entries: a plugin registers it with the ``register_contracts`` hook; inside zoo, a new
+module in this package is found and registered through the same hook (every
+`Contract` subclass with a ``name`` defined in a public module here). Entries name it
+(``contract = "..."``) or list their ``family`` in its ``families``. Built-in contracts:
 
 ==========================  ========  ==============================================
 contract                    modality  modules
@@ -24,19 +25,36 @@ Example:
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
 from zoo.contracts._base import Contract
-from zoo.contracts.bert import BertEncoder
-from zoo.contracts.framed_audio import FramedAudio
-from zoo.contracts.image import ImageFeatureVector
-from zoo.contracts.text import SentenceEncoder
 from zoo.errors import ConfigurationError
 from zoo.hookspecs import hookimpl
 
-__all__ = ["Contract", "contract_for", "contract_named", "BUILTIN_CONTRACTS", "register_contracts"]
+__all__ = ["Contract", "contract_for", "contract_named", "contract_for_export", "builtin_contracts",
+           "register_contracts"]
+_ORDER = ("image", "bert", "text", "framed_audio")  # the first modules, in this order; others by name
 
-BUILTIN_CONTRACTS = (ImageFeatureVector(), BertEncoder(), SentenceEncoder(), FramedAudio())
+
+def builtin_contracts() -> list[Contract]:
+    """One instance of every contract class defined in this package's public modules.
+
+    Example:
+        >>> [c.name for c in builtin_contracts()][:4]
+        ['image_feature_vector', 'bert_encoder', 'sentence_encoder', 'framed_audio']
+    """
+    names = sorted((m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")),
+                   key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n))
+    found: list[Contract] = []
+    for mod_name in names:
+        module = importlib.import_module(f"{__name__}.{mod_name}")
+        for value in vars(module).values():
+            if (isinstance(value, type) and issubclass(value, Contract) and value.name
+                    and value.__module__ == module.__name__):
+                found.append(value())
+    return found
 
 # an entry that names no contract and whose family no contract lists: by its raw input
 _BY_MODALITY = {"vision": "image_feature_vector", "text": "sentence_encoder", "audio": "framed_audio"}
@@ -50,7 +68,7 @@ def register_contracts(register):
         >>> seen = []; register_contracts(seen.append); [c.name for c in seen][:2]
         ['image_feature_vector', 'bert_encoder']
     """
-    for contract in BUILTIN_CONTRACTS:
+    for contract in builtin_contracts():
         register(contract)
 
 

@@ -80,8 +80,8 @@ def decode_image(raw: Any, size: tuple[int, int]) -> Any:
     Example:
         >>> import tensorflow as tf
         >>> png = tf.io.encode_png(tf.fill([20, 30, 3], tf.constant(255, tf.uint8)))
-        >>> float(decode_image(png, (8, 8)).numpy().min())
-        1.0
+        >>> decode_image(png, (8, 8)).shape, round(float(decode_image(png, (8, 8)).numpy().min()), 4)
+        (TensorShape([8, 8, 3]), 1.0)
     """
     import tensorflow as tf
 
