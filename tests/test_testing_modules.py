@@ -20,6 +20,9 @@ import zoo
 tf = pytest.importorskip("tensorflow")
 hub = pytest.importorskip("tensorflow_hub")
 
+import numpy as np  # noqa: E402
+
+from zoo.contracts import contract_for  # noqa: E402
 from zoo.freeze import group_blocks  # noqa: E402
 from zoo.testing import (  # noqa: E402
     facts_for,
@@ -186,14 +189,20 @@ def test_module_contract_through_hub_resolver(spec, hub_cache):
     assert Path(f"{path}.descriptor.txt").read_text().startswith(f"Module: {spec.handle}\n")
     assert isinstance(list(obj.regularization_losses), list)
     _check_blocks(spec, obj)
-    if spec.modality == "vision":
+    contract = contract_for(spec)
+    if contract.name == "image_feature_vector":
         _check_vision(spec, obj)
-    elif spec.modality == "audio":
+    elif contract.name == "framed_audio":
         _check_audio(spec, obj)
-    elif spec.preprocessor:
+    elif contract.name == "bert_encoder":
         _check_bert(spec, obj, hub_cache)
-    else:
+    elif contract.name == "sentence_encoder":
         _check_sentence(spec, obj, path)
+    else:  # a contract without module-level checks here: through zoo, on the contract's dummy input
+        out = zoo.load_backbone(spec)(contract.dummy_input(spec, 2)).numpy()
+        assert out.shape == (2, spec.output_dim) and np.isfinite(out).all()
+        assert np.abs(out[0] - out[1]).max() > 1e-4, "embeddings do not depend on the input"
+        _check_gradients(spec, obj, contract.dummy_input(spec, 2), pick=lambda o: o[spec.output_key or "embedding"])
 
 
 def test_facts_agree_with_the_registry():
