@@ -66,8 +66,17 @@ class WarmupLinear(keras.optimizers.schedules.LearningRateSchedule):
         return {"peak": self.peak, "warmup_steps": self.warmup_steps, "total_steps": self.total_steps}
 
 
-def _is_bert_like(spec: BackboneSpec) -> bool:
-    return spec.modality == "text" and bool(spec.preprocessor)
+def _adamw(specs: Sequence[BackboneSpec]) -> bool:
+    """Whether a backbone being trained asks for AdamW with warm-up (its contract's recipe)."""
+    from zoo.contracts import contract_for
+
+    return any(contract_for(s).fine_tune_adamw for s in specs)
+
+
+def _fine_tune_rate(specs: Sequence[BackboneSpec]) -> float:
+    from zoo.contracts import contract_for
+
+    return min(contract_for(s).fine_tune_rate for s in specs)
 
 
 def learning_rates(specs: Sequence[BackboneSpec], freezes: Sequence[str], learning_rate: float | None = None,
@@ -85,7 +94,7 @@ def learning_rates(specs: Sequence[BackboneSpec], freezes: Sequence[str], learni
     if not training:
         lr = head_learning_rate or learning_rate or FROZEN_LEARNING_RATE
         return lr, lr
-    base = learning_rate or (3e-5 if any(_is_bert_like(s) for s in training) else 1e-4)
+    base = learning_rate or _fine_tune_rate(training)
     return base, head_learning_rate or HEAD_LEARNING_RATE
 
 
@@ -100,11 +109,11 @@ def make_optimizer(specs: Sequence[BackboneSpec], freezes: Sequence[str], learni
         'AdamW'
     """
     training = [s for s, f in zip(specs, freezes) if parse_freeze(f)[0] != "frozen"]
-    if any(_is_bert_like(s) for s in training):
-        peak = learning_rate or 3e-5
+    if training and _adamw(training):
+        peak = learning_rate or _fine_tune_rate(training)
         warmup = max(1, int(0.1 * total_steps)) if total_steps else 10
         return keras.optimizers.AdamW(learning_rate=WarmupLinear(peak, warmup, total_steps), weight_decay=0.01)
-    lr = learning_rate or (1e-4 if training else FROZEN_LEARNING_RATE)
+    lr = learning_rate or (_fine_tune_rate(training) if training else FROZEN_LEARNING_RATE)
     return keras.optimizers.Adam(learning_rate=lr)
 
 
@@ -216,9 +225,12 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
         raise ConfigurationError("build() needs at least one backbone name")
     specs = [n if isinstance(n, BackboneSpec) else get(n) for n in names]
     if pooling is not None:
-        bad = [s.name for s in specs if s.modality != "text"]
+        from zoo.contracts import contract_for
+
+        bad = [s.name for s in specs if pooling not in contract_for(s).poolings]
         if bad:
-            raise ConfigurationError(f"pooling is for text encoders; {', '.join(map(repr, bad))} is not one")
+            raise ConfigurationError(f"pooling={pooling!r} is not supported by {', '.join(map(repr, bad))}; "
+                                     "'mean' pooling is for encoders with a sequence_output (BERT-style)")
         try:
             specs = [s.replace(pooling=pooling) for s in specs]
         except ZooError as exc:

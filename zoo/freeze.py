@@ -68,15 +68,16 @@ def parse_freeze(spec: Any, *, blocks: int | None = None, name: str = "backbone"
 
 
 def default_freeze(spec: Any) -> str:
-    """``"full"`` for fine-tunable BERT-style text backbones, ``"frozen"`` otherwise.
+    """The contract's default (``"full"`` for BERT-style encoders) when the module is fine-tunable,
+    else ``"frozen"``.
 
     Example:
         >>> import zoo; default_freeze(zoo.get("bert_small")), default_freeze(zoo.get("mobilenet_v2"))
         ('full', 'frozen')
     """
-    if spec.modality == "text" and spec.preprocessor and spec.fine_tunable:
-        return "full"
-    return "frozen"
+    from zoo.contracts import contract_for
+
+    return contract_for(spec).default_freeze if spec.fine_tunable else "frozen"
 
 
 def _is_number(value: Any) -> bool:

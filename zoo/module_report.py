@@ -120,19 +120,8 @@ def describe_module(spec: BackboneSpec) -> dict:
 
 
 def _measured_dim(bb: Any, spec: BackboneSpec) -> int | None:
-    import numpy as np
-
-    if spec.modality == "vision":
-        h, w, _ = spec.input_shape  # type: ignore[misc]
-        x = np.zeros((1, h, w, 3), np.uint8)
-    elif spec.modality == "text":
-        import tensorflow as tf
-
-        x = tf.constant(["a sentence"])
-    else:
-        x = np.zeros((1, spec.sample_rate or 16000), np.float32)
     try:
-        return int(bb(x).shape[-1])
+        return int(bb(bb.contract.dummy_input(spec, 1)).shape[-1])
     except Exception as exc:  # noqa: BLE001 - reported, not raised: the report is the diagnosis
         return f"call failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"  # type: ignore[return-value]
 

@@ -41,6 +41,10 @@ class Contract:
     families: ClassVar[tuple[str, ...]] = ()
     serving_input: ClassVar[str] = "inputs"
     eval_signature: ClassVar[str] = "serving_default"  # the signature evaluate and TFLite use
+    default_freeze: ClassVar[str] = "frozen"  # what zoo.build trains when the user says nothing
+    fine_tune_rate: ClassVar[float] = 1e-4  # the backbone's default rate when it trains
+    fine_tune_adamw: ClassVar[bool] = False  # AdamW with linear warm-up and decay (BERT recipe) when it trains
+    poolings: ClassVar[tuple[str, ...]] = ("output",)  # the entry's ``pooling`` values it supports
 
     def describe(self) -> str:
         """``"name (modality)"``, for messages and ``zoo info``."""

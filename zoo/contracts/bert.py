@@ -50,6 +50,10 @@ class BertEncoder(TextContract):
 
     name = "bert_encoder"
     families = ("bert", "electra")
+    default_freeze = "full"  # BERT-style encoders are meant to be fine-tuned
+    fine_tune_rate = 3e-5
+    fine_tune_adamw = True
+    poolings = ("output", "mean")
 
     def setup(self, backbone: Any, obj: Any) -> dict:
         from zoo import hub as zhub
