@@ -25,7 +25,7 @@ from typing import Any, Callable, NamedTuple
 import tensorflow as tf
 
 from zoo.audio_io import wav_info
-from zoo.errors import DataError
+from zoo.errors import ZooWarning, DataError
 
 __all__ = ["DataWarning", "SkippedFile", "IMAGE_EXTENSIONS", "TEXT_EXTENSIONS", "AUDIO_EXTENSIONS"]
 
@@ -35,7 +35,7 @@ TEXT_EXTENSIONS = (".txt",)
 AUDIO_EXTENSIONS = (".wav",)
 _EXTENSIONS = {"vision": IMAGE_EXTENSIONS, "text": TEXT_EXTENSIONS, "audio": AUDIO_EXTENSIONS}
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
-class DataWarning(UserWarning):
+class DataWarning(ZooWarning):
     """A file or class that a loader skipped (the message names it and why).
 
     Example:

@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+from zoo.errors import ZooWarning
+
 import hashlib
 import os
 import re
@@ -37,7 +39,7 @@ _SHA1_RE = re.compile(r"^[0-9a-f]{40}$")
 _TRUE = ("1", "true", "yes", "on")
 
 
-class CacheWarning(UserWarning):
+class CacheWarning(ZooWarning):
     """zoo repaired something in the TF Hub cache (a stale lock, a half-written module).
 
     Example:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.errors import InputError
+from zoo.errors import ZooWarning, InputError
 from zoo.spec import BackboneSpec
 
 __all__ = ["check_inputs", "check_one", "InputWarning", "text_bytes"]
@@ -34,7 +34,7 @@ def text_bytes(s: str | bytes) -> bytes:
     return s.encode("utf-8", "surrogateescape") if isinstance(s, str) else bytes(s)
 
 
-class InputWarning(UserWarning):
+class InputWarning(ZooWarning):
     """Input that zoo handled but that may not be what the user meant."""
 
 

@@ -30,7 +30,8 @@ from typing import Any
 import pluggy
 
 from zoo.catalogue import load_registry_file, spec_from_entry, user_registry_path
-from zoo.errors import (
+from zoo.errors import (  # noqa: I001
+    ZooWarning,
     DuplicateBackboneError, InvalidSpecError, UnknownBackboneError, UnknownTaskError,
 )
 from zoo.hookspecs import ENTRY_POINT_GROUP, HOOK_NAMES, PROJECT, ZooSpecs
@@ -44,7 +45,7 @@ __all__ = [
 BUILTIN_DIST = "zoo"
 
 
-class PluginWarning(UserWarning):
+class PluginWarning(ZooWarning):
     """A plugin was skipped because it failed; the message names it and the error."""
 
 
