@@ -129,6 +129,45 @@ def test_cli_plugins_shows_failures_on_one_line_each(fresh_registry, capsys):
     assert " ok " in rows["vision"] and "backbones" in rows["vision"]
 
 
+def _hello_command(cli):
+    def run(args):
+        print(f"hello {args.who}")
+        return 0
+
+    cli.add("hello", "say hello", run).add_argument("who")
+
+
+def _clashing_command(cli):
+    cli.add("list", "a second 'list'", lambda args: 0)
+
+
+def _contract(register):
+    from zoo.contracts.text import SentenceEncoder
+
+    class Reversed(SentenceEncoder):
+        name, families = "reversed_text", ("reversed",)
+
+    register(Reversed())
+
+
+def test_plugins_add_commands_and_contracts(fresh_registry, capsys):
+    fresh_registry([("p_hello", _plugin("p_hello", register_commands=_hello_command, register_contracts=_contract)),
+                    ("p_clash", _plugin("p_clash", register_commands=_clashing_command))])
+    with pytest.warns(zoo.registry.PluginWarning, match=r"'p_clash'.*command 'list' is registered twice"):
+        assert zoo.cli.main(["hello", "world"]) == 0
+    assert capsys.readouterr().out == "hello world\n"
+    assert zoo.cli.main(["list", "yam*"]) == 0 and "yamnet" in capsys.readouterr().out  # the built-in stays
+    from zoo.contracts import contract_for
+
+    spec = zoo.BackboneSpec(name="rev", modality="text", handle="/m/rev", output_dim=8, family="reversed")
+    assert contract_for(spec).name == "reversed_text"
+    assert contract_for(spec.replace(family="", contract="reversed_text")).name == "reversed_text"
+    with pytest.raises(zoo.ConfigurationError, match="unknown contract 'nope'.*reversed_text"):
+        contract_for(spec.replace(contract="nope"))
+    info = {p.name: p for p in zoo.list_plugins()}["p_hello"]
+    assert info.status == "ok" and info.contracts == ["reversed_text"]
+
+
 # ----------------------------------------------------------------------------- visible overrides
 
 

@@ -13,9 +13,12 @@ import argparse
 import json
 import sys
 import warnings
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from zoo.errors import ZooError
+from zoo.errors import PluginError, ZooError
+from zoo.hookspecs import hookimpl
+from zoo.registry import PluginWarning
+from zoo.spec import MODALITIES
 
 __all__ = ["main", "build_parser", "format_table"]
 
@@ -126,61 +129,82 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
-def _heavy(name: str) -> Any:
-    def run(args: argparse.Namespace) -> int:
-        import importlib
+class Commands:
+    """What a ``register_commands(cli)`` hook receives: ``cli.add(name, help, run)`` adds a
+    subcommand and returns its argparse parser (add arguments to it); ``run(args) -> int``.
 
-        from zoo.cli_heavy import COMMAND_MODULES
+    Example:
+        >>> sub = argparse.ArgumentParser().add_subparsers()
+        >>> Commands(sub).add("hello", "say hello", lambda args: 0).prog.endswith("hello")
+        True
+    """
 
-        return getattr(importlib.import_module(COMMAND_MODULES[name]), f"cmd_{name}")(args)
+    def __init__(self, sub: Any) -> None:
+        self._sub = sub
+        self.names: list[str] = []
 
-    return run
+    def add(self, name: str, help: str, run: Callable[[argparse.Namespace], int] | None = None, *,  # noqa: A002
+            epilog: str | None = None) -> argparse.ArgumentParser:
+        """Add subcommand ``name``; `PluginError` if another command has that name."""
+        if name in self.names:
+            raise PluginError(f"command {name!r} is registered twice")
+        self.names.append(name)
+        parser = self._sub.add_parser(name, help=help, description=help, epilog=epilog or EPILOG.get(name),
+                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+        if run is not None:
+            parser.set_defaults(func=run)
+        return parser
+
+
+@hookimpl
+def register_commands(cli: Commands) -> None:
+    """zoo's registry commands (``list``, ``info``, ``plugins``, ``tasks``; no TensorFlow).
+
+    Example:
+        >>> cli = Commands(argparse.ArgumentParser().add_subparsers()); register_commands(cli); cli.names
+        ['list', 'info', 'plugins', 'tasks']
+    """
+    s = cli.add("list", "list registered backbones", _cmd_list)
+    s.add_argument("pattern", nargs="?", help="shell-style wildcard on the name, e.g. 'efficientnet*'")
+    s.add_argument("--modality", choices=list(MODALITIES))
+    s.add_argument("--tag")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s = cli.add("info", "show every field of one backbone", _cmd_info)
+    s.add_argument("name")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--module", action="store_true",
+                   help="load the cached module and print what was measured (format, signatures, blocks, top:K)")
+    s = cli.add("plugins", "list loaded plugins, what each registered, and failures", _cmd_plugins)
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--strict", action="store_true", help="exit 1 if a plugin failed")
+    cli.add("tasks", "list registered tasks", _cmd_tasks)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser of the ``zoo`` command.
+    """The argparse parser of the ``zoo`` command: zoo's commands and those plugins add through
+    the ``register_commands`` hook (a plugin whose hook fails is skipped with a warning).
 
     Example:
         >>> build_parser().parse_args(["info", "use"]).name
         'use'
     """
+    from zoo import cli_heavy
+    from zoo.registry import get_registry
+
     p = _Parser(prog="zoo", description="zoo: a multi-modal TF Hub model zoo for transfer learning.",
                 formatter_class=argparse.RawDescriptionHelpFormatter,
                 epilog="examples:\n  zoo demo\n  zoo list --modality vision\n  zoo train mobilenet_v2 --task classification --data ./flowers --out runs/flowers")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-
-    def cmd(name: str, help_text: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG.get(name),
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
-
-    s = cmd("list", "list registered backbones")
-    s.add_argument("pattern", nargs="?", help="shell-style wildcard on the name, e.g. 'efficientnet*'")
-    s.add_argument("--modality", choices=["vision", "text", "audio"])
-    s.add_argument("--tag")
-    s.add_argument("--json", action="store_true", help="machine-readable output")
-    s.set_defaults(func=_cmd_list)
-
-    s = cmd("info", "show every field of one backbone")
-    s.add_argument("name")
-    s.add_argument("--json", action="store_true")
-    s.add_argument("--module", action="store_true",
-                   help="load the cached module and print what was measured (format, signatures, blocks, top:K)")
-    s.set_defaults(func=_cmd_info)
-
-    s = cmd("plugins", "list loaded plugins, what each registered, and failures")
-    s.add_argument("--json", action="store_true")
-    s.add_argument("--strict", action="store_true", help="exit 1 if a plugin failed")
-    s.set_defaults(func=_cmd_plugins)
-
-    s = cmd("tasks", "list registered tasks")
-    s.set_defaults(func=_cmd_tasks)
-
-    try:
-        from zoo.cli_heavy import add_heavy_commands
-    except ImportError:  # pragma: no cover - during development
-        return p
-    add_heavy_commands(cmd, _heavy)
+    cli = Commands(sub)
+    register_commands(cli)  # built-ins: the same hook as plugins
+    cli_heavy.register_commands(cli)
+    for impl in get_registry().pm.hook.register_commands.get_hookimpls():
+        try:
+            impl.function(cli=cli)
+        except Exception as exc:  # noqa: BLE001 - a plugin must never break the CLI
+            warnings.warn(f"zoo plugin {impl.plugin_name!r}: register_commands failed ({type(exc).__name__}: {exc}); "
+                          "its commands are skipped", PluginWarning, stacklevel=2)
     return p
 
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
-__all__ = ["add_heavy_commands", "EPILOGS", "COMMAND_MODULES"]
+from zoo.hookspecs import hookimpl
+
+__all__ = ["register_commands", "EPILOGS", "COMMAND_MODULES"]
 
 # command name -> module holding ``cmd_<name>`` (imported only when the command runs)
 COMMAND_MODULES = {"train": "zoo.commands", "evaluate": "zoo.commands", "predict": "zoo.commands",
@@ -110,20 +112,30 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def add_heavy_commands(cmd: Callable[[str, str], argparse.ArgumentParser], heavy: Callable[[str], Any]) -> None:
-    """Add train / evaluate / predict / export / cache / demo / bench to the ``zoo`` parser.
+def _heavy(name: str) -> Callable[[argparse.Namespace], int]:
+    """The function that runs ``cmd_<name>`` of ``COMMAND_MODULES[name]`` (imported when it runs)."""
+    def run(args: argparse.Namespace) -> int:
+        import importlib
 
-    ``cmd(name, help)`` creates a sub-parser; ``heavy(name)`` returns the function that
-    runs ``cmd_<name>`` of the module ``COMMAND_MODULES[name]``.
+        return getattr(importlib.import_module(COMMAND_MODULES[name]), f"cmd_{name}")(args)
+
+    return run
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    """zoo's train / evaluate / predict / export / cache / demo / bench commands (the same hook as plugins;
+    their modules, and TensorFlow, are imported only when a command runs).
 
     Example:
         >>> from zoo.cli import build_parser
         >>> build_parser().parse_args(["train", "starter_cnn", "--data", "d"]).val_split is None
         True
     """
-    from zoo.cli import EPILOG
+    def cmd(name: str, help_text: str) -> argparse.ArgumentParser:
+        return cli.add(name, help_text, epilog=EPILOGS.get(name))
 
-    EPILOG.update(EPILOGS)
+    heavy = _heavy
 
     s = cmd("train", "train a backbone + head on a class folder or CSV; checkpoints every epoch, exports at the end")
     s.add_argument("name", nargs="?", metavar="NAME", help="registered backbone (see `zoo list`); optional with --resume")

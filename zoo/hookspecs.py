@@ -17,7 +17,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import pluggy
 
@@ -49,6 +49,18 @@ class ZooSpecs:
         Example:
             >>> @hookimpl
             ... def register_contracts(register): pass
+        """
+
+    @hookspec
+    def register_commands(self, cli: Any) -> None:
+        """Add ``zoo`` subcommands: ``cli.add(name, help, run)`` returns the argparse parser of a new
+        command (add its arguments); ``run(args)`` returns the exit status. zoo's own commands
+        come through this hook too; keep imports of heavy modules inside ``run``.
+
+        Example:
+            >>> @hookimpl
+            ... def register_commands(cli):
+            ...     cli.add("hello", "say hello", lambda args: print("hello") or 0)
         """
 
     @hookspec
