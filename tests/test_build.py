@@ -149,7 +149,7 @@ def test_fusion_vision_text(fusion):
     np.testing.assert_array_equal(images.y, texts.y)
     x = {"mobilenet_v2": images.x, "use": texts.x}
     model = zoo.build(["mobilenet_v2", "use"], task="classification", num_classes=3, fusion=fusion)
-    assert set(model.input) == {"mobilenet_v2", "use"} if isinstance(model.input, dict) else True
+    assert isinstance(model.input, dict) and set(model.input) == {"mobilenet_v2", "use"}
     before = model.evaluate(x, images.y, verbose=0, return_dict=True)["loss"]
     zoo.fit(model, (x, images.y), epochs=4, batch_size=8, verbose=0)
     after = model.evaluate(x, images.y, verbose=0, return_dict=True)["loss"]

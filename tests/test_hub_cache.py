@@ -21,6 +21,7 @@ import uuid
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import zoo
@@ -267,7 +268,7 @@ def test_pinned_cached_module(hubcache, model_src):
     pin = "a" * 64
     mdir = install(model_src, YAMNET, pin=pin)
     assert hub.resolve(YAMNET, sha256=pin) == str(mdir)
-    assert hub.load(YAMNET, sha256=pin) is not None
+    assert hub.load(YAMNET, sha256=pin)(np.ones([1, 3], np.float32)).numpy().tolist() == [[1.0, 2.0, 3.0]]  # loaded, weights too
 
     with pytest.raises(IntegrityError) as info:
         hub.resolve(YAMNET, sha256="b" * 64)
@@ -304,7 +305,7 @@ def test_pinned_download_checks_digest_before_extracting(hubcache, archive, monk
     assert hub.descriptor_path(mdir).read_text().startswith(f"Module: {PINNED}\n")
     assert sorted(leftovers(hubcache)) == sorted([mdir.name, mdir.name + ".descriptor.txt", mdir.name + ".zoo.json"])
     monkeypatch.setenv("ZOO_OFFLINE", "1")
-    assert hub.load(PINNED, sha256=good) is not None
+    assert hub.load(PINNED, sha256=good)(np.ones([1, 3], np.float32)).numpy().tolist() == [[1.0, 2.0, 3.0]]  # offline, verified
     assert len(urls) == 2
 
 
