@@ -30,6 +30,7 @@ from typing import Any
 
 from zoo import hub
 from zoo.archives import _tar_mode, _tarinfo_reset, safe_extract
+from zoo.atomic import atomic_path
 from zoo.errors import IntegrityError, ModuleLoadError, ModuleNotCachedError, ZooError
 from zoo.hubcache import _sha1, _specs, descriptor_path, is_remote, sidecar_path, spec_handles, write_descriptor
 from zoo.integrity import read_sidecar, tree_sha256
@@ -93,8 +94,7 @@ def pack(names: str | Iterable[str], to: str | Path) -> Path:
                 "modules": modules}
     cache = hub_cache_dir()
     to.parent.mkdir(parents=True, exist_ok=True)
-    tmp = to.with_name(f".{to.name}.{uuid.uuid4().hex}.tmp")
-    try:
+    with atomic_path(to) as tmp:
         with tarfile.open(tmp, _tar_mode(to, write=True)) as tar:
             data = (json.dumps(manifest, indent=1) + "\n").encode("utf8")
             info = _tarinfo_reset(tarfile.TarInfo(MANIFEST))
@@ -116,10 +116,6 @@ def pack(names: str | Iterable[str], to: str | Path) -> Path:
                 for extra in (descriptor_path(mdir), sidecar_path(mdir)):
                     if extra.is_file():
                         tar.add(extra, arcname=extra.name, filter=_tarinfo_reset)
-        os.replace(tmp, to)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
     return to
 
 

@@ -50,7 +50,7 @@ from zoo.arrays import (  # noqa: F401 - re-exported
 from zoo.audio_io import read_wav, wav_info, write_wav  # noqa: F401 - read_wav is part of this module's API
 from zoo.datafiles import (  # noqa: F401 - re-exported
     _EXTENSIONS, _MAGIC, AUDIO_EXTENSIONS, AUTOTUNE, IMAGE_EXTENSIONS, TEXT_EXTENSIONS, DataWarning, SkippedFile,
-    _decode_image, _key, _os_reason, _probe_images, _read_bytes, _resize, _Skips, _tf_reason, _validate,
+    decode_image_bytes, _key, _os_reason, _probe_images, _read_bytes, resize_pixels, _Skips, _tf_reason, _validate,
     _walk_class,
 )
 from zoo.dataset import (  # noqa: F401 - re-exported
@@ -310,9 +310,9 @@ def read_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> 
     if not raw.startswith(_MAGIC):
         raise DataError(f"'{path}' is not a JPEG, PNG, GIF or BMP image (unrecognised file header)")
     try:
-        img = _decode_image(raw)
+        img = decode_image_bytes(raw)
     except tf.errors.OpError as exc:
         raise DataError(f"cannot decode image '{path}': {_tf_reason(exc)}; re-save or replace the file") from None
     if size is not None:
-        img = tf.cast(tf.round(_resize(img, _check_size(size))), tf.uint8)
+        img = tf.cast(tf.round(resize_pixels(img, _check_size(size))), tf.uint8)
     return img.numpy()

@@ -25,7 +25,7 @@ from typing import Any, Callable, NamedTuple
 import tensorflow as tf
 
 from zoo.audio_io import wav_info
-from zoo.errors import ZooWarning, DataError
+from zoo.errors import DataError, ZooWarning
 
 __all__ = ["DataWarning", "SkippedFile", "IMAGE_EXTENSIONS", "TEXT_EXTENSIONS", "AUDIO_EXTENSIONS"]
 
@@ -89,14 +89,29 @@ def _tf_reason(exc: Exception) -> str:
     return re.sub(r"\s*\[Op:\w+\]", "", msg).strip()
 
 
-def _decode_image(raw: tf.Tensor) -> tf.Tensor:
+def decode_image_bytes(raw: tf.Tensor) -> tf.Tensor:
+    """JPEG/PNG/GIF (first frame)/BMP bytes -> uint8 RGB ``[H, W, 3]``: the one image decoder of
+    zoo (data loaders, serving signatures).
+
+    Example:
+        >>> decode_image_bytes(tf.io.encode_png(tf.zeros([2, 3, 1], tf.uint8))).shape
+        TensorShape([2, 3, 3])
+    """
     img = tf.io.decode_image(raw, channels=3, expand_animations=False, dtype=tf.uint8)
     img.set_shape([None, None, 3])
     return img
 
 
-def _resize(img: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:
+def resize_pixels(img: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:
+    """Pixels -> float32 ``[h, w, 3]`` 0-255 at ``size`` (bilinear, antialiased): the one resize of
+    zoo's data loaders and serving signatures.
+
+    Example:
+        >>> resize_pixels(tf.zeros([4, 6, 3], tf.uint8), (2, 3)).shape
+        TensorShape([2, 3, 3])
+    """
     return tf.clip_by_value(tf.image.resize(img, size, method="bilinear", antialias=True), 0.0, 255.0)
+
 
 
 def _probe_images(paths: list[bytes]) -> set[int]:
@@ -104,7 +119,7 @@ def _probe_images(paths: list[bytes]) -> set[int]:
     if not paths:
         return set()
     ds = tf.data.Dataset.from_tensor_slices((tf.range(len(paths), dtype=tf.int64), tf.constant(paths)))
-    ds = ds.map(lambda i, p: (i, tf.shape(_decode_image(tf.io.read_file(p)))), num_parallel_calls=AUTOTUNE)
+    ds = ds.map(lambda i, p: (i, tf.shape(decode_image_bytes(tf.io.read_file(p)))), num_parallel_calls=AUTOTUNE)
     return {int(i) for i, _ in ds.ignore_errors().as_numpy_iterator()}
 
 
@@ -157,7 +172,7 @@ def _validate(paths: list[str], modality: str, read: Callable[[str, int], bytes]
                 good.append(i)
                 continue
             try:
-                _decode_image(tf.io.read_file(os.fsencode(paths[i])))
+                decode_image_bytes(tf.io.read_file(os.fsencode(paths[i])))
                 bad[i] = "could not be decoded"
             except (tf.errors.OpError, OSError) as exc:
                 bad[i] = f"corrupt or unsupported image: {_tf_reason(exc)}"

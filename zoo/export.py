@@ -36,7 +36,7 @@ import numpy as np
 
 from zoo.errors import ConfigurationError, ExportError
 from zoo.quiet import captured_stderr
-from zoo.atomic import atomic_write_json, replace_dir
+from zoo.atomic import atomic_write_bytes, atomic_write_json, replace_dir
 from zoo.spec import BackboneSpec
 
 __all__ = [
@@ -361,15 +361,7 @@ def export_tflite(src: str | os.PathLike, out: str | os.PathLike, *, quantize: s
                               f"needs the tensorflow-lite-select-tf-ops runtime){also}, or export as savedmodel") from None
         first = next((ln.strip() for ln in message.splitlines() if "error" in ln.lower()), message.strip()[:300])
         raise ExportError(f"TFLite conversion of '{src}' failed: {first[:400]}") from None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.tmp-", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(out, blob)
     return out
 
 

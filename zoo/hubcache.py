@@ -16,18 +16,17 @@ Example:
 
 from __future__ import annotations
 
-from zoo.errors import ZooWarning
-
 import hashlib
 import os
 import re
 import socket
 import urllib.parse
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from zoo.atomic import atomic_write_text
+from zoo.errors import ZooWarning
 from zoo.paths import hub_cache_dir
 
 __all__ = [
@@ -166,12 +165,6 @@ def _cache_note() -> str:
 
 
 # ---- TF Hub's descriptor -------------------------------------------------------------------
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp-write")
-    tmp.write_text(text, encoding="utf8")
-    os.replace(tmp, path)
-
-
 def write_descriptor(handle: str, mdir: Path | str) -> None:
     """Write TF Hub's ``<dir>.descriptor.txt`` (same format as tensorflow_hub).
 
@@ -183,5 +176,5 @@ def write_descriptor(handle: str, mdir: Path | str) -> None:
     """
     import datetime
 
-    _atomic_write_text(descriptor_path(mdir), "Module: %s\nDownload Time: %s\nDownloader Hostname: %s (PID:%d)" % (
+    atomic_write_text(descriptor_path(mdir), "Module: %s\nDownload Time: %s\nDownloader Hostname: %s (PID:%d)" % (
         handle, datetime.datetime.today(), socket.gethostname(), os.getpid()))

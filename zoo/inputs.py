@@ -12,12 +12,11 @@ Example:
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
-import numpy as np
+import numpy as np  # noqa: F401 - the doctests use it
 
-from zoo.errors import ZooWarning, InputError
+from zoo.errors import InputError, ZooWarning
 from zoo.spec import BackboneSpec
 
 __all__ = ["check_inputs", "check_one", "InputWarning", "text_bytes"]

@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.audio_io import read_wav
-from zoo.datafiles import AUTOTUNE, DataWarning, _decode_image, _resize, _Skips
+from zoo.datafiles import AUTOTUNE, DataWarning, decode_image_bytes, resize_pixels, _Skips
 from zoo.dataset import Dataset, DataSummary
 from zoo.errors import DataError
 
@@ -53,7 +53,7 @@ def _batch(ds: tf.data.Dataset, modality: str, batch_size: int, padded_shapes: A
 def _file_loader(modality: str, image_size: tuple[int, int], sample_rate: int, min_seconds: float) -> Callable:
     if modality == "vision":
         def load(path: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-            return _resize(_decode_image(tf.io.read_file(path)), image_size), label
+            return resize_pixels(decode_image_bytes(tf.io.read_file(path)), image_size), label
         return load
     min_len = int(round(min_seconds * sample_rate))
 

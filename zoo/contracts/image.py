@@ -75,7 +75,8 @@ def prepare_images(images: Any, input_shape: tuple[int, int, int], input_range: 
 
 
 def decode_image(raw: Any, size: tuple[int, int]) -> Any:
-    """Encoded image bytes -> float32 ``[h, w, 3]`` in [0, 1] (bilinear, antialiased).
+    """Encoded image bytes -> float32 ``[h, w, 3]`` in [0, 1]: the data loaders' decode and resize
+    (`zoo.datafiles.decode_image_bytes`, `resize_pixels`), so a served image is exactly a trained one.
 
     Example:
         >>> import tensorflow as tf
@@ -83,11 +84,9 @@ def decode_image(raw: Any, size: tuple[int, int]) -> Any:
         >>> decode_image(png, (8, 8)).shape, round(float(decode_image(png, (8, 8)).numpy().min()), 4)
         (TensorShape([8, 8, 3]), 1.0)
     """
-    import tensorflow as tf
+    from zoo.datafiles import decode_image_bytes, resize_pixels
 
-    img = tf.io.decode_image(raw, channels=3, expand_animations=False, dtype=tf.uint8)
-    img.set_shape([None, None, 3])
-    return tf.clip_by_value(tf.image.resize(img, size, method="bilinear", antialias=True) / 255.0, 0.0, 1.0)
+    return resize_pixels(decode_image_bytes(raw), size) / 255.0
 
 
 class ImageFeatureVector(Contract):
