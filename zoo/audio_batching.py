@@ -47,8 +47,8 @@ def clip_embedding(obj: Any, wave: Any, key: str | None, dim: int) -> Any:
     """``[T]`` -> ``[dim]``: the module's frames for one clip, mean-pooled.
 
     Example:
-        >>> clip_embedding(yamnet, tf.zeros([16000]), "embeddings", 1024).shape   # doctest: +SKIP
-        TensorShape([1024])
+        clip_embedding(yamnet, tf.zeros([16000]), "embeddings", 1024).shape
+        # -> TensorShape([1024])
     """
     return tf.reduce_mean(tf.reshape(pick_output(obj(wave), key), [-1, dim]), axis=0)
 
@@ -57,8 +57,8 @@ def per_clip(obj: Any, waves: Any, key: str | None, dim: int) -> Any:
     """``[B, T]`` -> ``[B, dim]``: one module call per clip (``tf.map_fn``).
 
     Example:
-        >>> per_clip(yamnet, tf.zeros([2, 16000]), "embeddings", 1024).shape   # doctest: +SKIP
-        TensorShape([2, 1024])
+        per_clip(yamnet, tf.zeros([2, 16000]), "embeddings", 1024).shape
+        # -> TensorShape([2, 1024])
     """
     return tf.map_fn(lambda w: clip_embedding(obj, w, key, dim), waves,
                      fn_output_signature=tf.TensorSpec([dim], tf.float32), parallel_iterations=8)
@@ -68,8 +68,8 @@ def batched(obj: Any, waves: Any, key: str | None, dim: int) -> Any:
     """``[B, T]`` -> ``[B, dim]``: the module vectorised over the batch; `per_clip` if it cannot be.
 
     Example:
-        >>> batched(yamnet, tf.zeros([2, 16000]), "embeddings", 1024).shape   # doctest: +SKIP
-        TensorShape([2, 1024])
+        batched(yamnet, tf.zeros([2, 16000]), "embeddings", 1024).shape
+        # -> TensorShape([2, 1024])
     """
     waves = tf.convert_to_tensor(waves, tf.float32)
     try:

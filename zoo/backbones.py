@@ -8,10 +8,10 @@ module holds what every contract shares: loading, the block grouping behind
 ``freeze="top:K"``, the freeze state, the output-width check.
 
 Example:
-    >>> import zoo, numpy as np                                        # doctest: +SKIP
-    >>> layer = zoo.load_backbone("mobilenet_v2")                       # doctest: +SKIP
-    >>> layer(np.zeros((2, 300, 400, 3), "uint8")).shape                # doctest: +SKIP
-    TensorShape([2, 1280])
+    import zoo, numpy as np
+    layer = zoo.load_backbone("mobilenet_v2")
+    layer(np.zeros((2, 300, 400, 3), "uint8")).shape
+    # -> TensorShape([2, 1280])
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ class HubModule(hub.KerasLayer):
     trainable variables grouped into blocks (`zoo.freeze.group_blocks`).
 
     Example:
-        >>> layer = HubModule(zoo.hub.load(handle), trainable=True)      # doctest: +SKIP
-        >>> layer.select(layer.blocks[-2:])                              # doctest: +SKIP
+        layer = HubModule(zoo.hub.load(handle), trainable=True)
+        layer.select(layer.blocks[-2:])
     """
 
     def __init__(self, obj: Any, *, block_pattern: str | None = None, force_inference: bool = False, **kwargs: Any):
@@ -89,7 +89,7 @@ def ensure_local_module(spec: BackboneSpec) -> None:
     """Build a starter backbone's module on first use (``spec.builder``); no-op for others.
 
     Example:
-        >>> ensure_local_module(zoo.get("starter_cnn"))                 # doctest: +SKIP
+        ensure_local_module(zoo.get("starter_cnn"))
     """
     if spec.builder is None:
         return
@@ -103,9 +103,9 @@ class Backbone(keras.layers.Layer):
     """Raw inputs -> ``[batch, output_dim]`` embedding for one registered backbone.
 
     Example:
-        >>> bb = Backbone(zoo.get("use"))                                # doctest: +SKIP
-        >>> bb(tf.constant(["hello"])).shape                              # doctest: +SKIP
-        TensorShape([1, 512])
+        bb = Backbone(zoo.get("use"))
+        bb(tf.constant(["hello"])).shape
+        # -> TensorShape([1, 512])
     """
 
     def __init__(self, spec: BackboneSpec, *, trainable: bool = False, bn_training: bool = False,
@@ -164,7 +164,7 @@ class Backbone(keras.layers.Layer):
         module's blocks cannot be found, `ModuleFormatError` for a TF1 Hub format module.
 
         Example:
-            >>> backbone.set_freeze("top:2")                              # doctest: +SKIP
+            backbone.set_freeze("top:2")
         """
         kind, k = parse_freeze(freeze, name=f"backbone {self.spec.name!r}")
         if kind != "frozen":
@@ -280,9 +280,9 @@ def load_backbone(name: str | BackboneSpec, trainable: bool = False, *, bn_train
     imports ``tensorflow_text`` when the module needs its ops.
 
     Example:
-        >>> import zoo, tensorflow as tf                                   # doctest: +SKIP
-        >>> zoo.load_backbone("bert_small")(tf.constant(["a good movie"])).shape  # doctest: +SKIP
-        TensorShape([1, 512])
+        import zoo, tensorflow as tf
+        zoo.load_backbone("bert_small")(tf.constant(["a good movie"])).shape
+        # -> TensorShape([1, 512])
     """
     spec = name if isinstance(name, BackboneSpec) else get(name)
     return Backbone(spec, trainable=trainable, bn_training=bn_training)

@@ -66,8 +66,8 @@ def restore_weights(variables: Sequence[Any], checkpoint: "CheckpointInfo") -> N
     Raises `ConfigurationError` if the checkpoint does not fit.
 
     Example:
-        >>> model = zoo.build("starter_cnn", num_classes=3)                # doctest: +SKIP
-        >>> restore_weights(model.variables, RunDir("runs/x").latest_checkpoint())  # doctest: +SKIP
+        model = zoo.build("starter_cnn", num_classes=3)
+        restore_weights(model.variables, RunDir("runs/x").latest_checkpoint())
     """
     import tensorflow as tf
 

@@ -3,8 +3,8 @@
 Errors print one line on stderr (``zoo: error: ...``) and exit with status 2.
 
 Example:
-    >>> main(["list", "--modality", "audio", "yam*"])                       # doctest: +SKIP
-    0
+    main(["list", "--modality", "audio", "yam*"])
+    # -> 0
 """
 
 from __future__ import annotations
@@ -212,8 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status.
 
     Example:
-        >>> main(["info", "no_such_model"])                                 # doctest: +SKIP
-        2
+        main(["info", "no_such_model"])
+        # -> 2
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     saved_format = warnings.formatwarning  # main() may run in-process (tests, notebooks): restore on return

@@ -9,10 +9,10 @@ and exits 2). Arguments are checked before TensorFlow is imported wherever possi
 
 Example:
     >>> from zoo.cli import main
-    >>> main(["predict", "runs/reviews", "a sunny warm day", "--top-k", "1"])  # doctest: +SKIP
-    runs/reviews: text model, labels: rainy, sunny
-    a sunny warm day  ->  sunny 0.982
-    0
+    main(["predict", "runs/reviews", "a sunny warm day", "--top-k", "1"])
+    # -> runs/reviews: text model, labels: rainy, sunny
+    # -> a sunny warm day  ->  sunny 0.982
+    # -> 0
 """
 
 from __future__ import annotations
@@ -100,8 +100,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     """``zoo train``: see ``zoo train --help``.
 
     Example:
-        >>> main(["train", "starter_text", "--data", "reviews", "--epochs", "3", "--out", "runs/r"])  # doctest: +SKIP
-        0
+        main(["train", "starter_text", "--data", "reviews", "--epochs", "3", "--out", "runs/r"])
+        # -> 0
     """
     from zoo.trainer import check_config
 
@@ -156,8 +156,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """``zoo evaluate DIR --data PATH``: accuracy, per-class table, confusion matrix PNG.
 
     Example:
-        >>> main(["evaluate", "runs/r", "--data", "reviews_test"])         # doctest: +SKIP
-        0
+        main(["evaluate", "runs/r", "--data", "reviews_test"])
+        # -> 0
     """
     from zoo.atomic import atomic_write_json
     from zoo.runs import RunDir
@@ -193,8 +193,8 @@ def evaluate_export(model_dir: Path, meta: dict, info: dict, data_path: Path, *,
     """Run an exported model over labelled data (read like the run's training data); return a classification report.
 
     Example:
-        >>> evaluate_export(Path("runs/r/model"), meta, info, Path("test"))["accuracy"]  # doctest: +SKIP
-        0.97
+        evaluate_export(Path("runs/r/model"), meta, info, Path("test"))["accuracy"]
+        # -> 0.97
     """
     import numpy as np
 
@@ -232,8 +232,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """``zoo predict DIR FILE_OR_TEXT...``: top-k labels with scores from the exported model.
 
     Example:
-        >>> main(["predict", "runs/r", "sunny and warm", "--json"])        # doctest: +SKIP
-        0
+        main(["predict", "runs/r", "sunny and warm", "--json"])
+        # -> 0
     """
     model_dir, meta, info = _open_run(args.run)
     modality = info.get("modality") or meta["modality"]

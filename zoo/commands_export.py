@@ -2,9 +2,9 @@
 
 Example:
     >>> from zoo.cli import main
-    >>> main(["export", "runs/shapes", "--format", "tflite"])               # doctest: +SKIP
-    TFLite runs/shapes/model.tflite (2417.3 KiB, quantize=none); input float32[1, 224, 224, 3] pixels 0-255; ...
-    0
+    main(["export", "runs/shapes", "--format", "tflite"])
+    # -> TFLite runs/shapes/model.tflite (2417.3 KiB, quantize=none); input float32[1, 224, 224, 3] pixels 0-255; ...
+    # -> 0
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     """``zoo export DIR --format savedmodel|tflite``.
 
     Example:
-        >>> main(["export", "runs/shapes", "--format", "tflite", "--quantize", "dynamic"])  # doctest: +SKIP
-        0
+        main(["export", "runs/shapes", "--format", "tflite", "--quantize", "dynamic"])
+        # -> 0
     """
     model_dir, meta, info = _open_run(args.run)
     quiet_tensorflow()

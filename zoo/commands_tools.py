@@ -2,9 +2,9 @@
 
 Example:
     >>> from zoo.cli import main
-    >>> main(["cache", "ls"])                                              # doctest: +SKIP
-    cache /home/me/.cache/tfhub: 0 module(s), 0 B
-    0
+    main(["cache", "ls"])
+    # -> cache /home/me/.cache/tfhub: 0 module(s), 0 B
+    # -> 0
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ def cmd_cache(args: argparse.Namespace) -> int:
     """``zoo cache ls|prefetch|verify|clear|pack|unpack`` over `zoo.cache`.
 
     Example:
-        >>> main(["cache", "ls"])                                          # doctest: +SKIP
-        cache /home/me/.cache/tfhub: 0 module(s), 0 B
-        0
+        main(["cache", "ls"])
+        # -> cache /home/me/.cache/tfhub: 0 module(s), 0 B
+        # -> 0
     """
     from zoo import cache
 
@@ -76,8 +76,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """``zoo demo``: the whole path on generated data, offline (see `zoo.demo`).
 
     Example:
-        >>> main(["demo", "--quick"])                                       # doctest: +SKIP
-        0
+        main(["demo", "--quick"])
+        # -> 0
     """
     os.environ["ZOO_OFFLINE"] = "1"
     quiet_tensorflow()
@@ -91,8 +91,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """``zoo bench``: run the benchmark suite of a source checkout (``python -m benchmarks``).
 
     Example:
-        >>> main(["bench", "--quick", "--cases", "6"])                      # doctest: +SKIP
-        0
+        main(["bench", "--quick", "--cases", "6"])
+        # -> 0
     """
     import subprocess
 

@@ -16,9 +16,9 @@ Both return ``scores`` (``[B, C]`` class probabilities, in ``labels.txt`` order)
 records modality, input size and labels for tools.
 
 Example:
-    >>> save_model(model, "runs/x/model", spec=zoo.get("starter_text"), class_names=["neg", "pos"])  # doctest: +SKIP
-    >>> m = load_model("runs/x/model")                                     # doctest: +SKIP
-    >>> m.signatures["serving_default"](text=tf.constant(["great"]))["top_labels"]  # doctest: +SKIP
+    save_model(model, "runs/x/model", spec=zoo.get("starter_text"), class_names=["neg", "pos"])
+    m = load_model("runs/x/model")
+    m.signatures["serving_default"](text=tf.constant(["great"]))["top_labels"]
 """
 
 from __future__ import annotations
@@ -130,8 +130,8 @@ def save_model(model: Any, path: str | os.PathLike, *, spec: BackboneSpec, class
     ``binary``: the model has one sigmoid output (exported as two class scores).
 
     Example:
-        >>> save_model(model, "runs/flowers/model", spec=zoo.get("starter_cnn"), class_names=names)  # doctest: +SKIP
-        PosixPath('runs/flowers/model')
+        save_model(model, "runs/flowers/model", spec=zoo.get("starter_cnn"), class_names=names)
+        # -> PosixPath('runs/flowers/model')
     """
     import tensorflow as tf
 
@@ -162,8 +162,8 @@ def read_export_meta(path: str | os.PathLike) -> dict:
     """``assets.extra/zoo_export.json`` of an exported model (`ConfigurationError` if it is not one).
 
     Example:
-        >>> read_export_meta("runs/flowers/model")["modality"]              # doctest: +SKIP
-        'vision'
+        read_export_meta("runs/flowers/model")["modality"]
+        # -> 'vision'
     """
     path = Path(path)
     if not (path / "saved_model.pb").is_file():
@@ -179,9 +179,9 @@ def load_model(path: str | os.PathLike) -> Any:
     """``tf.saved_model.load`` an exported zoo model (imports tensorflow_text first when it needs it).
 
     Example:
-        >>> m = load_model("runs/flowers/model")                            # doctest: +SKIP
-        >>> [s.decode() for s in m.labels().numpy()]                        # doctest: +SKIP
-        ['daisy', 'rose']
+        m = load_model("runs/flowers/model")
+        [s.decode() for s in m.labels().numpy()]
+        # -> ['daisy', 'rose']
     """
     import tensorflow as tf
 
@@ -211,8 +211,8 @@ def predict_scores(loaded: Any, meta: dict, inputs: Sequence[Any], *, batch_size
     changes its result).
 
     Example:
-        >>> predict_scores(load_model("runs/t/model"), meta, ["a sunny day"]).shape  # doctest: +SKIP
-        (1, 3)
+        predict_scores(load_model("runs/t/model"), meta, ["a sunny day"]).shape
+        # -> (1, 3)
     """
     from zoo.contracts import contract_for_export
 
@@ -226,8 +226,8 @@ def verify_export(path: str | os.PathLike) -> dict:
     Raises `ExportError` if it does not load or its output is not ``[1, C]`` probabilities.
 
     Example:
-        >>> verify_export("runs/flowers/model")["modality"]                 # doctest: +SKIP
-        'vision'
+        verify_export("runs/flowers/model")["modality"]
+        # -> 'vision'
     """
     meta = read_export_meta(path)
     loaded = load_model(path)
@@ -253,8 +253,8 @@ def copy_savedmodel(src: str | os.PathLike, out: str | os.PathLike) -> Path:
     """Copy an exported SavedModel to ``out`` (atomically) and verify it there.
 
     Example:
-        >>> copy_savedmodel("runs/flowers/model", "/srv/models/flowers/1")  # doctest: +SKIP
-        PosixPath('/srv/models/flowers/1')
+        copy_savedmodel("runs/flowers/model", "/srv/models/flowers/1")
+        # -> PosixPath('/srv/models/flowers/1')
     """
     src, out = Path(src), Path(out).expanduser()
     read_export_meta(src)
@@ -310,8 +310,8 @@ def export_tflite(src: str | os.PathLike, out: str | os.PathLike, *, quantize: s
     TensorFlow ops through the Flex delegate).
 
     Example:
-        >>> export_tflite("runs/flowers/model", "runs/flowers/model.tflite", quantize="dynamic")  # doctest: +SKIP
-        PosixPath('runs/flowers/model.tflite')
+        export_tflite("runs/flowers/model", "runs/flowers/model.tflite", quantize="dynamic")
+        # -> PosixPath('runs/flowers/model.tflite')
     """
     import tensorflow as tf
 

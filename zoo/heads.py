@@ -5,10 +5,10 @@ function returns ``(loss, metrics)``. Plugins point their `zoo.TaskSpec` at
 functions of the same shape.
 
 Example:
-    >>> from zoo.tfk import keras                                           # doctest: +SKIP
-    >>> feats = keras.Input((16,)); out = softmax_head(feats, num_classes=3, options={})  # doctest: +SKIP
-    >>> out.shape                                                           # doctest: +SKIP
-    TensorShape([None, 3])
+    from zoo.tfk import keras
+    feats = keras.Input((16,)); out = softmax_head(feats, num_classes=3, options={})
+    out.shape
+    # -> TensorShape([None, 3])
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def softmax_head(features: Any, *, num_classes: int, options: dict) -> Any:
     """Dropout + softmax over ``num_classes``.
 
     Example:
-        >>> softmax_head(keras.Input((8,)), num_classes=3, options={}).shape.as_list()  # doctest: +SKIP
-        [None, 3]
+        softmax_head(keras.Input((8,)), num_classes=3, options={}).shape.as_list()
+        # -> [None, 3]
     """
     return _dense(num_classes, "softmax", "probabilities")(_hidden(features, options))
 
@@ -53,8 +53,8 @@ def binary_head(features: Any, *, num_classes: int | None, options: dict) -> Any
     """Dropout + one sigmoid output (probability of the positive class).
 
     Example:
-        >>> binary_head(keras.Input((8,)), num_classes=None, options={}).shape.as_list()  # doctest: +SKIP
-        [None, 1]
+        binary_head(keras.Input((8,)), num_classes=None, options={}).shape.as_list()
+        # -> [None, 1]
     """
     return _dense(1, "sigmoid", "probability")(_hidden(features, options))
 
@@ -63,8 +63,8 @@ def sigmoid_head(features: Any, *, num_classes: int, options: dict) -> Any:
     """Dropout + one sigmoid per class (multi-label).
 
     Example:
-        >>> sigmoid_head(keras.Input((8,)), num_classes=4, options={}).shape.as_list()  # doctest: +SKIP
-        [None, 4]
+        sigmoid_head(keras.Input((8,)), num_classes=4, options={}).shape.as_list()
+        # -> [None, 4]
     """
     return _dense(num_classes, "sigmoid", "probabilities")(_hidden(features, options))
 
@@ -73,8 +73,8 @@ def linear_head(features: Any, *, num_classes: int | None, options: dict) -> Any
     """Dropout + linear outputs (``num_classes`` outputs, default 1).
 
     Example:
-        >>> linear_head(keras.Input((8,)), num_classes=None, options={}).shape.as_list()  # doctest: +SKIP
-        [None, 1]
+        linear_head(keras.Input((8,)), num_classes=None, options={}).shape.as_list()
+        # -> [None, 1]
     """
     return _dense(num_classes or 1, None, "values")(_hidden(features, options))
 
@@ -83,8 +83,8 @@ def embedding_head(features: Any, *, num_classes: int | None, options: dict) -> 
     """Optional projection (``projection_dim``), then L2 normalisation.
 
     Example:
-        >>> embedding_head(keras.Input((8,)), num_classes=None, options={"projection_dim": 4}).shape.as_list()  # doctest: +SKIP
-        [None, 4]
+        embedding_head(keras.Input((8,)), num_classes=None, options={"projection_dim": 4}).shape.as_list()
+        # -> [None, 4]
     """
     x = features
     for layer in options.get("hidden_layers") or []:
@@ -100,9 +100,9 @@ class SupervisedContrastiveLoss(keras.losses.Loss):
     """In-batch supervised contrastive loss on L2-normalised embeddings and integer labels.
 
     Example:
-        >>> loss = SupervisedContrastiveLoss()                            # doctest: +SKIP
-        >>> float(loss(tf.constant([0, 0, 1]), tf.math.l2_normalize(tf.eye(3), -1))) > 0  # doctest: +SKIP
-        True
+        loss = SupervisedContrastiveLoss()
+        float(loss(tf.constant([0, 0, 1]), tf.math.l2_normalize(tf.eye(3), -1))) > 0
+        # -> True
     """
 
     def __init__(self, temperature: float = 0.1, name: str = "supervised_contrastive", **kwargs: Any):
@@ -130,8 +130,8 @@ def classification_compile(*, num_classes: int, options: dict) -> tuple[Any, lis
     """Sparse categorical cross-entropy, accuracy.
 
     Example:
-        >>> classification_compile(num_classes=3, options={})[1][0].name  # doctest: +SKIP
-        'accuracy'
+        classification_compile(num_classes=3, options={})[1][0].name
+        # -> 'accuracy'
     """
     return keras.losses.SparseCategoricalCrossentropy(), [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
 
@@ -140,8 +140,8 @@ def binary_compile(*, num_classes: int | None, options: dict) -> tuple[Any, list
     """Binary cross-entropy, accuracy and AUC.
 
     Example:
-        >>> binary_compile(num_classes=None, options={})[1][0].name  # doctest: +SKIP
-        'accuracy'
+        binary_compile(num_classes=None, options={})[1][0].name
+        # -> 'accuracy'
     """
     return keras.losses.BinaryCrossentropy(), [keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")]
 
@@ -150,8 +150,8 @@ def multilabel_compile(*, num_classes: int, options: dict) -> tuple[Any, list]:
     """Binary cross-entropy per label, element-wise accuracy and multi-label AUC.
 
     Example:
-        >>> multilabel_compile(num_classes=4, options={})[1][1].name  # doctest: +SKIP
-        'auc'
+        multilabel_compile(num_classes=4, options={})[1][1].name
+        # -> 'auc'
     """
     return keras.losses.BinaryCrossentropy(), [
         keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc", multi_label=True),
@@ -162,8 +162,8 @@ def regression_compile(*, num_classes: int | None, options: dict) -> tuple[Any, 
     """Mean squared error loss, MAE metric.
 
     Example:
-        >>> regression_compile(num_classes=None, options={})[1][0].name  # doctest: +SKIP
-        'mae'
+        regression_compile(num_classes=None, options={})[1][0].name
+        # -> 'mae'
     """
     return keras.losses.MeanSquaredError(), [keras.metrics.MeanAbsoluteError(name="mae")]
 
@@ -172,7 +172,7 @@ def embedding_compile(*, num_classes: int | None, options: dict) -> tuple[Any, l
     """Supervised contrastive loss on integer class labels; no metric.
 
     Example:
-        >>> embedding_compile(num_classes=None, options={})[0].name  # doctest: +SKIP
-        'supervised_contrastive'
+        embedding_compile(num_classes=None, options={})[0].name
+        # -> 'supervised_contrastive'
     """
     return SupervisedContrastiveLoss(options.get("temperature", 0.1)), []

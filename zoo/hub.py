@@ -55,7 +55,7 @@ from zoo.errors import (  # noqa: F401 - UnsafeArchiveError re-exported
     CorruptCacheError, IntegrityError, ModuleLoadError, ModuleNotCachedError, UnsafeArchiveError, ZooError,
 )
 from zoo.hubcache import (  # noqa: F401 - re-exported
-    _SHA1_RE, _TRUE, CacheWarning, _atomic_write_text, _cache_note, _local_path, _names_for, descriptor_path,
+    _SHA1_RE, _TRUE, CacheWarning, _cache_note, _local_path, _names_for, descriptor_path,
     is_offline, is_remote, lock_path, module_dir, sidecar_path, spec_handles, write_descriptor,
 )
 from zoo.integrity import _file_sha256, _write_sidecar, read_sidecar, tree_sha256, verify_pinned  # noqa: F401

@@ -41,7 +41,7 @@ def check_inputs(specs: list[BackboneSpec], x: Any, *, fused: bool = False) -> N
     """Validate raw inputs for a model over ``specs`` (a dict keyed by backbone name when fused).
 
     Example:
-        >>> check_inputs([zoo.get("use")], ["a sentence"])                 # doctest: +SKIP
+        check_inputs([zoo.get("use")], ["a sentence"])
     """
     if fused or isinstance(x, dict):
         if not isinstance(x, dict):

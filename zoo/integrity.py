@@ -25,7 +25,8 @@ from typing import Any
 
 from zoo.archives import _CHUNK
 from zoo.errors import IntegrityError
-from zoo.hubcache import _atomic_write_text, _names_for, sidecar_path
+from zoo.atomic import atomic_write_text
+from zoo.hubcache import _names_for, sidecar_path
 
 __all__ = ["tree_sha256", "read_sidecar", "verify_pinned"]
 def _file_sha256(path: Path) -> str:
@@ -81,7 +82,7 @@ def read_sidecar(mdir: Path | str) -> dict[str, Any] | None:
 
 
 def _write_sidecar(mdir: Path | str, handle: str, archive_sha256: str | None, tree: str) -> None:
-    _atomic_write_text(sidecar_path(mdir), json.dumps(
+    atomic_write_text(sidecar_path(mdir), json.dumps(
         {"handle": handle, "archive_sha256": archive_sha256, "tree_sha256": tree}, indent=1) + "\n")
 
 

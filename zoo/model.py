@@ -7,9 +7,9 @@ a backbone fine-tunes), integer images taken as 0-255 whatever their values, and
 references to the feature and head sub-models used by feature caching.
 
 Example:
-    >>> model = zoo.build("mobilenet_v2", num_classes=5)                 # doctest: +SKIP
-    >>> [b.spec.name for b in model.zoo.backbones]                        # doctest: +SKIP
-    ['mobilenet_v2']
+    model = zoo.build("mobilenet_v2", num_classes=5)
+    [b.spec.name for b in model.zoo.backbones]
+    # -> ['mobilenet_v2']
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ class ZooModel(keras.Model):
     """A functional tf_keras model built by `zoo.build`.
 
     Example:
-        >>> model.zoo.config["task"]                                         # doctest: +SKIP
-        'classification'
+        model.zoo.config["task"]
+        # -> 'classification'
     """
 
     @property

@@ -215,8 +215,8 @@ class RunDir:
         """The run's `RunConfig` from ``run.json`` (`ConfigurationError` if missing or broken).
 
         Example:
-            >>> RunDir("runs/flowers").read_config().backbone               # doctest: +SKIP
-            'mobilenet_v2'
+            RunDir("runs/flowers").read_config().backbone
+            # -> 'mobilenet_v2'
         """
         d = self._read_json()
         try:
@@ -228,8 +228,8 @@ class RunDir:
         """The whole ``run.json`` (config, status, class names, modality, times).
 
         Example:
-            >>> RunDir("runs/flowers").info()["class_names"]                # doctest: +SKIP
-            ['daisy', 'rose']
+            RunDir("runs/flowers").info()["class_names"]
+            # -> ['daisy', 'rose']
         """
         return self._read_json()
 
@@ -305,7 +305,7 @@ class RunDir:
         """Write ``tf.train.Checkpoint(**objects)`` for ``epoch`` (epochs completed) atomically; keep the newest ``keep``.
 
         Example:
-            >>> run.save_checkpoint(checkpoint_objects(model, model.optimizer), epoch=1, stage=0, history={})  # doctest: +SKIP
+            run.save_checkpoint(checkpoint_objects(model, model.optimizer), epoch=1, stage=0, history={})
         """
         import tensorflow as tf
 

@@ -23,9 +23,9 @@ concurrent processes do not race). Embeddings are standardised per example (zero
 mean, unit variance), which keeps a freshly initialised head well conditioned.
 
 Example:
-    >>> import zoo                                                         # doctest: +SKIP
-    >>> build_starter(zoo.get("starter_cnn")).name                         # doctest: +SKIP
-    'v3'
+    import zoo
+    build_starter(zoo.get("starter_cnn")).name
+    # -> 'v3'
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def build_starter(spec: BackboneSpec) -> Path:
     """Create the starter module at ``spec.handle`` if it is not there yet; return its path.
 
     Example:
-        >>> build_starter(zoo.get("starter_text")).parent.name             # doctest: +SKIP
-        'starter_text'
+        build_starter(zoo.get("starter_text")).parent.name
+        # -> 'starter_text'
     """
     target = Path(spec.handle)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -75,10 +75,10 @@ def make_starter_module(spec: BackboneSpec, path: str | os.PathLike, *, seed: in
     """Save the starter module for ``spec`` (by modality) as a TF-Hub-format SavedModel at ``path``.
 
     Example:
-        >>> import tempfile, zoo                                            # doctest: +SKIP
-        >>> p = make_starter_module(zoo.get("starter_text"), tempfile.mkdtemp() + "/m")  # doctest: +SKIP
-        >>> tf.saved_model.load(str(p))(tf.constant(["a good film"])).shape  # doctest: +SKIP
-        TensorShape([1, 64])
+        import tempfile, zoo
+        p = make_starter_module(zoo.get("starter_text"), tempfile.mkdtemp() + "/m")
+        tf.saved_model.load(str(p))(tf.constant(["a good film"])).shape
+        # -> TensorShape([1, 64])
     """
     import tensorflow as tf
 

@@ -6,10 +6,10 @@ backbone's features are computed once (in memory, or on disk past
 full raw-input model shares the head's weights, so it is trained too.
 
 Example:
-    >>> model = zoo.build("mobilenet_v2", num_classes=3)                   # doctest: +SKIP
-    >>> history = zoo.fit(model, (images, labels), epochs=5)               # doctest: +SKIP
-    >>> sorted(history.history)                                            # doctest: +SKIP
-    ['accuracy', 'loss']
+    model = zoo.build("mobilenet_v2", num_classes=3)
+    history = zoo.fit(model, (images, labels), epochs=5)
+    sorted(history.history)
+    # -> ['accuracy', 'loss']
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def extract_features(model: ZooModel, ds: Any, *, verbose: int = 1, label: str =
     """Run the frozen backbone(s) once over ``ds``; return a dataset of ``(features, labels)``.
 
     Example:
-        >>> feats = extract_features(model, ds)                             # doctest: +SKIP
+        feats = extract_features(model, ds)
     """
     fm = model.zoo.feature_model
     extract = tf.function(lambda x: fm(x, training=False), reduce_retracing=True)
@@ -158,8 +158,8 @@ def fit(model: ZooModel, data: Any, *, epochs: int | None = None, schedule: Free
         initial_epoch: resume from this epoch (stages before it are skipped).
 
     Example:
-        >>> sched = zoo.FreezeSchedule([zoo.Stage("frozen", 2, 1e-3), zoo.Stage("top:2", 1, 1e-4)])  # doctest: +SKIP
-        >>> zoo.fit(model, train_ds, schedule=sched, validation_data=val_ds)                         # doctest: +SKIP
+        sched = zoo.FreezeSchedule([zoo.Stage("frozen", 2, 1e-3), zoo.Stage("top:2", 1, 1e-4)])
+        zoo.fit(model, train_ds, schedule=sched, validation_data=val_ds)
     """
     if not isinstance(model, ZooModel):
         raise ConfigurationError(f"zoo.fit takes a model from zoo.build, got {type(model).__name__}; use model.fit for others")
