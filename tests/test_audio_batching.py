@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 import zoo
+from zoo.contracts import contract_for
 from zoo.tfk import tf
 from tests.helpers import install
 
-AUDIO = [s.name for s in zoo.list_backbones() if s.modality == "audio"]
+# one-clip-per-call modules, which zoo vectorises over the batch (zoo.audio_batching)
+AUDIO = [s.name for s in zoo.list_backbones() if contract_for(s).name == "framed_audio"]
 
 
 def _waves(n: int, seconds: float, seed: int = 0) -> np.ndarray:

@@ -199,7 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     cli = Commands(sub)
     register_commands(cli)  # built-ins: the same hook as plugins
     cli_heavy.register_commands(cli)
-    for impl in get_registry().pm.hook.register_commands.get_hookimpls():
+    try:
+        plugin_impls = get_registry().pm.hook.register_commands.get_hookimpls()
+    except ZooError:  # e.g. a broken user registry file: the command that needs the registry reports it
+        plugin_impls = []
+    for impl in plugin_impls:
         try:
             impl.function(cli=cli)
         except Exception as exc:  # noqa: BLE001 - a plugin must never break the CLI

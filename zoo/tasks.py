@@ -4,8 +4,8 @@ The heads and losses import tf_keras lazily (see ``zoo.heads``).
 
 Example:
     >>> import zoo
-    >>> sorted(t.name for t in zoo.list_tasks())[:3]
-    ['classification', 'embedding', 'multilabel']
+    >>> {"classification", "sentiment", "embedding"} <= {t.name for t in zoo.list_tasks()}
+    True
 """
 
 from __future__ import annotations
