@@ -80,6 +80,8 @@ def test_pattern_matching_nothing_refuses_top_k_and_layer_decay():
         bb.set_freeze("top:2")
     msg = str(err.value)
     assert spec.handle in msg and "Net/block_(\\d+)/" in msg and "MobilenetV2/Conv" in msg
+    assert (err.value.backbone, err.value.handle, err.value.pattern) == (spec.name, spec.handle, r"Net/block_(\d+)/")
+    assert "MobilenetV2/Conv" in err.value.scopes
     with pytest.raises(zoo.FreezeSpecError, match="layer_decay"):
         bb.block_depths()
     with pytest.raises(zoo.FreezeSpecError):

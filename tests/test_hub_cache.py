@@ -273,6 +273,8 @@ def test_pinned_cached_module(hubcache, model_src):
     with pytest.raises(IntegrityError) as info:
         hub.resolve(YAMNET, sha256="b" * 64)
     assert "a" * 64 in str(info.value) and "b" * 64 in str(info.value)
+    err = info.value  # the same facts as attributes, for code that acts on the error
+    assert (err.handle, err.path, err.expected, err.actual) == (YAMNET, str(mdir), "b" * 64, "a" * 64)
 
     (mdir / "variables" / "variables.data-00000-of-00001").write_bytes(
         (mdir / "variables" / "variables.data-00000-of-00001").read_bytes()[::-1])

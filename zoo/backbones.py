@@ -189,7 +189,8 @@ class Backbone(keras.layers.Layer):
             raise ModuleFormatError(
                 f"freeze {freeze!r} is not possible for backbone {spec.name!r}: module {spec.handle} is in the legacy "
                 "TF1 Hub format ('hub'), which zoo uses frozen only (through its 'default' signature); use "
-                "freeze='frozen', or a TF2 SavedModel version of the module to fine-tune"
+                "freeze='frozen', or a TF2 SavedModel version of the module to fine-tune",
+                backbone=spec.name, handle=spec.handle, format="hub", freeze=freeze,
             )
         if not spec.fine_tunable or not self.module._trainable_weights:  # noqa: SLF001
             why = "its module is not fine-tunable" if not spec.fine_tunable else "its module has no trainable variables"
@@ -203,7 +204,8 @@ class Backbone(keras.layers.Layer):
             f"{what} needs the blocks of backbone {self.spec.name!r}, but its block_pattern '{groups.pattern}' matches "
             f"no variable of module {self.spec.handle}, whose variables are named like "
             f"{', '.join(scope_names(groups.stem))}; fix block_pattern in the registry entry "
-            f"(`zoo info {self.spec.name} --module` lists the real names), or use freeze='full' or 'frozen'"
+            f"(`zoo info {self.spec.name} --module` lists the real names), or use freeze='full' or 'frozen'",
+            backbone=self.spec.name, handle=self.spec.handle, pattern=groups.pattern, scopes=scope_names(groups.stem),
         )
 
     @property
@@ -232,7 +234,8 @@ class Backbone(keras.layers.Layer):
         if dim is not None and dim != self.spec.output_dim:
             raise OutputDimMismatchError(
                 f"backbone {self.spec.name!r}: module {self.spec.handle} returns {dim}-d embeddings but the registry "
-                f"says output_dim = {self.spec.output_dim}; fix output_dim in the registry entry"
+                f"says output_dim = {self.spec.output_dim}; fix output_dim in the registry entry",
+                backbone=self.spec.name, handle=self.spec.handle, expected=self.spec.output_dim, actual=dim,
             )
         return out
 

@@ -21,7 +21,8 @@
     ├── UnsafeArchiveError        a bundle tries to write outside its target
     └── ExportError               a model cannot be exported in the requested format
 
-Every message names the bad value and, where there is one, the fix.
+Every message names the bad value and, where there is one, the fix; the values are also
+attributes of the error (``err.handle``, ``err.path``, ``err.context``).
 
 Warnings derive from ``ZooWarning`` (a ``UserWarning``): ``BlockCountWarning``
 says that a module's measured block count differs from its registry entry.
@@ -66,10 +67,21 @@ __all__ = [
 class ZooError(Exception):
     """Base class of every error raised by zoo.
 
+    Besides the message, an error carries what it is about as attributes (``handle``,
+    ``path``, ``backbone``, ``expected``, ``actual``, ...; all of them in ``context``),
+    so that code can act on it without parsing the text.
+
     Example:
-        >>> isinstance(ZooError("x"), Exception)
-        True
+        >>> err = ZooError("module is gone", handle="https://tfhub.dev/google/yamnet/1")
+        >>> str(err), err.handle, err.context
+        ('module is gone', 'https://tfhub.dev/google/yamnet/1', {'handle': 'https://tfhub.dev/google/yamnet/1'})
     """
+
+    def __init__(self, *args: object, **context: object) -> None:
+        super().__init__(*args)
+        self.context = dict(context)
+        for key, value in context.items():
+            setattr(self, key, value)
 
 
 class _KeyErrorMessage(KeyError):

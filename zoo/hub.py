@@ -153,7 +153,8 @@ def _download_pinned(handle: str, mdir: Path, sha256: str) -> None:
                 raise IntegrityError(
                     f"archive of module {handle!r} ({url}) has sha256 {actual} but the registry pins {sha256}; "
                     "nothing was extracted. The module changed upstream or the download was tampered with: check the "
-                    "pin in the registry (`zoo info NAME`) before updating it")
+                    "pin in the registry (`zoo info NAME`) before updating it", handle=handle, url=url,
+                    expected=sha256, actual=actual)
             try:
                 safe_extract(archive, tmp_dir, what=f"archive of {handle!r}")
             except tarfile.TarError as exc:
@@ -232,12 +233,14 @@ def _download(handle: str, mdir: Path, sha256: str | None) -> str:
 def _resolve_local(handle: str) -> str:
     path = _local_path(handle)
     if not path.exists():
-        raise ModuleLoadError(f"module directory {path} does not exist (handle {handle!r})")
+        raise ModuleLoadError(f"module directory {path} does not exist (handle {handle!r})", handle=handle, path=path)
     if not path.is_dir():
-        raise ModuleLoadError(f"module handle {handle!r} is a file ({path}), not a SavedModel directory")
+        raise ModuleLoadError(f"module handle {handle!r} is a file ({path}), not a SavedModel directory", handle=handle,
+                              path=path)
     problem = check_module_dir(path)
     if problem:
-        raise ModuleLoadError(f"{path} is not a complete SavedModel: {problem} (handle {handle!r})")
+        raise ModuleLoadError(f"{path} is not a complete SavedModel: {problem} (handle {handle!r})", handle=handle,
+                              path=path, problem=problem)
     return str(path)
 
 
@@ -274,7 +277,8 @@ def resolve(handle: str, *, sha256: str | None = None, offline: bool | None = No
             raise CorruptCacheError(
                 f"TF Hub cache entry {mdir} of module {handle!r} is half-written or damaged ({problem}); zoo will not "
                 f"use it. Fix: `zoo cache clear {names}` then `zoo cache prefetch {names}` on a connected machine "
-                "(or `zoo cache unpack` a bundle made with `zoo cache pack`)")
+                "(or `zoo cache unpack` a bundle made with `zoo cache pack`)", handle=handle, path=str(mdir),
+                problem=problem)
         warnings.warn(f"zoo: removing damaged TF Hub cache entry {mdir} of {handle!r} ({problem}); downloading again",
                       CacheWarning, stacklevel=2)
         with cache_lock(mdir):
@@ -295,7 +299,7 @@ def resolve(handle: str, *, sha256: str | None = None, offline: bool | None = No
             f"module {handle!r} is not in the TF Hub cache and {why}{busy}. "
             f"Looked in {mdir}, {_cache_note()}. Fix: run `zoo cache prefetch {names}` on a connected machine with "
             f"the same TFHUB_CACHE_DIR, or `zoo cache pack {names}` there and `zoo cache unpack` "
-            "the bundle here")
+            "the bundle here", handle=handle, path=str(mdir))
     path = _download(handle, mdir, sha256)
     if os.path.abspath(path) != str(mdir):  # a custom resolver or TFHUB_MODEL_LOAD_FORMAT=UNCOMPRESSED: read in place
         return path
@@ -304,7 +308,8 @@ def resolve(handle: str, *, sha256: str | None = None, offline: bool | None = No
         names = _names_for(handle)
         raise CorruptCacheError(
             f"module {handle!r} was downloaded into {mdir} but is not a complete SavedModel ({problem}). Fix: "
-            f"`zoo cache clear {names}` and retry; if it persists the published module is broken")
+            f"`zoo cache clear {names}` and retry; if it persists the published module is broken", handle=handle,
+            path=str(mdir), problem=problem)
     if sha256:
         verify_pinned(handle, mdir, sha256)
     return str(mdir)
@@ -386,8 +391,10 @@ def load(handle: str, *, sha256: str | None = None, text_ops: bool = False, tpu_
                     f"module {handle!r} ({path}) uses op {op.group(1)!r}, which neither TensorFlow nor tensorflow_text "
                     "registers in this process. Fix: install and import the package that provides it before loading "
                     "(for tensorflow_text ops install the tensorflow-text release matching TensorFlow "
-                    f"{tf.__version__}; set text_ops = true in the registry entry)") from None
+                    f"{tf.__version__}; set text_ops = true in the registry entry)", handle=handle, path=path,
+                    op=op.group(1)) from None
             first = message.strip().splitlines()[0] if message.strip() else ""
             raise ModuleLoadError(
                 f"module {handle!r} could not be loaded from {path}: {type(exc).__name__}: {first[:500]}. Fix: "
-                f"`zoo cache verify`, or `zoo cache clear {_names_for(handle)}` and download it again") from None
+                f"`zoo cache verify`, or `zoo cache clear {_names_for(handle)}` and download it again", handle=handle,
+                path=path) from None

@@ -106,16 +106,18 @@ def verify_pinned(handle: str, mdir: Path | str, sha256: str) -> None:
         raise IntegrityError(
             f"module {handle!r} is pinned to archive sha256 {sha256} but its cache entry {mdir} has no zoo record "
             f"{sidecar_path(mdir)}, so it cannot be verified (it was probably downloaded by plain tensorflow_hub "
-            f"or copied in). {fix()}")
+            f"or copied in). {fix()}", handle=handle, path=str(mdir), expected=sha256, actual=None)
     if record.get("handle") not in (None, handle):
         raise IntegrityError(f"cache entry {mdir} records handle {record.get('handle')!r}, not {handle!r}. {fix()}")
     actual = record.get("archive_sha256")
     if actual != sha256:
         raise IntegrityError(
             f"module {handle!r}: the registry pins archive sha256 {sha256} but the cached copy {mdir} was installed "
-            f"from an archive with sha256 {actual}. {fix()}")
+            f"from an archive with sha256 {actual}. {fix()}", handle=handle, path=str(mdir), expected=sha256,
+            actual=actual)
     expected_tree, tree = record.get("tree_sha256"), tree_sha256(mdir)
     if tree != expected_tree:
         raise IntegrityError(
             f"module {handle!r}: files in {mdir} changed since the verified download (tree sha256 expected "
-            f"{expected_tree}, actual {tree}); zoo will not use it. {fix()}")
+            f"{expected_tree}, actual {tree}); zoo will not use it. {fix()}", handle=handle, path=str(mdir),
+            expected=expected_tree, actual=tree)
