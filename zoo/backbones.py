@@ -23,7 +23,7 @@ import tensorflow_hub as hub
 
 from zoo import hub as zhub
 from zoo.contracts import contract_for
-from zoo.errors import BlockCountWarning, FreezeSpecError, ModuleFormatError, OutputDimMismatchError
+from zoo.errors import BlockCountWarning, ConfigurationError, FreezeSpecError, ModuleFormatError, OutputDimMismatchError
 from zoo.freeze import BlockGroups, group_blocks, parse_freeze, scope_names
 from zoo.registry import get
 from zoo.spec import BackboneSpec
@@ -113,6 +113,10 @@ class Backbone(keras.layers.Layer):
         super().__init__(name=name or _layer_name(spec.name), trainable=True, **kwargs)
         self.spec = spec
         self.contract = contract_for(spec)
+        if spec.pooling not in self.contract.poolings:
+            raise ConfigurationError(f"backbone {spec.name!r}: pooling = {spec.pooling!r} is not supported by its contract "
+                                     f"{self.contract.name!r} (supported: {', '.join(self.contract.poolings)})",
+                                     backbone=spec.name, pooling=spec.pooling)
         self.bn_training = bn_training
         ensure_local_module(spec)
         self.io_local = _localhost_io()

@@ -64,6 +64,41 @@ def check_handle(handle: str, field_name: str = "handle", *, owner: str = "?") -
     return handle
 
 
+def _check_shape(n: str, shape: Any) -> tuple:
+    if (not isinstance(shape, (tuple, list)) or len(shape) != 3
+            or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape) or shape[2] != 3):
+        raise InvalidSpecError(f"backbone {n!r}: field 'input_shape' must be [H, W, 3] with positive ints, got {shape!r}")
+    return tuple(shape)
+
+
+def _check_rate(n: str, rate: Any) -> int:
+    if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
+        raise InvalidSpecError(f"backbone {n!r}: field 'sample_rate' must be a positive integer, got {rate!r}")
+    return rate
+
+
+def _check_range(n: str, value: Any) -> tuple:
+    try:
+        rng = tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        rng = None
+    if rng not in INPUT_RANGES:
+        raise InvalidSpecError(f"backbone {n!r}: field 'input_range' must be [0, 1] or [-1, 1], got {value!r}")
+    return rng
+
+
+# The fields that belong to one kind of raw input, as data: kind, default, requirement, check.
+_KIND_FIELDS = {"input_shape": "vision", "input_range": "vision", "sample_rate": "audio"}
+_KIND_DEFAULTS = {"input_range": (0.0, 1.0), "sample_rate": 16000}
+_KIND_REQUIRED = {"input_shape": "[224, 224, 3]"}
+_CHECK_FIELD = {"input_shape": _check_shape, "input_range": _check_range, "sample_rate": _check_rate}
+_DESCRIBE_INPUT = {
+    "vision": lambda s: "{}x{}x{} RGB 0-255".format(*s.input_shape),  # raw pixels; mapped to input_range inside
+    "audio": lambda s: f"waveform {s.sample_rate} Hz mono",
+    "text": lambda s: "strings",
+}
+
+
 @dataclass(frozen=True)
 class BackboneSpec:
     """Everything zoo needs to know to load and use one backbone.
@@ -153,27 +188,18 @@ class BackboneSpec:
             check_handle(self.preprocessor, "preprocessor", owner=n)
         if isinstance(self.output_dim, bool) or not isinstance(self.output_dim, int) or self.output_dim <= 0:
             raise InvalidSpecError(f"backbone {n!r}: field 'output_dim' must be a positive integer, got {self.output_dim!r}")
-        if self.modality == "vision":
-            shape = self.input_shape
-            if shape is None:
-                raise InvalidSpecError(f"backbone {n!r}: a vision backbone needs field 'input_shape', e.g. [224, 224, 3]")
-            if (
-                not isinstance(shape, (tuple, list))
-                or len(shape) != 3
-                or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape)
-                or shape[2] != 3
-            ):
-                raise InvalidSpecError(f"backbone {n!r}: field 'input_shape' must be [H, W, 3] with positive ints, got {shape!r}")
-            object.__setattr__(self, "input_shape", tuple(shape))
-        elif self.input_shape is not None:
-            raise InvalidSpecError(f"backbone {n!r}: field 'input_shape' is for vision backbones only, got {self.input_shape!r}")
-        if self.modality == "audio":
-            if self.sample_rate is None:
-                object.__setattr__(self, "sample_rate", 16000)
-            if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, int) or self.sample_rate <= 0:
-                raise InvalidSpecError(f"backbone {n!r}: field 'sample_rate' must be a positive integer, got {self.sample_rate!r}")
-        elif self.sample_rate is not None:
-            raise InvalidSpecError(f"backbone {n!r}: field 'sample_rate' is for audio backbones only")
+        for fname, kind in _KIND_FIELDS.items():  # fields that only one kind of raw input has
+            if getattr(self, fname) is None and kind == self.modality and fname in _KIND_DEFAULTS:
+                object.__setattr__(self, fname, _KIND_DEFAULTS[fname])
+            value = getattr(self, fname)
+            if value is None:
+                if kind == self.modality and fname in _KIND_REQUIRED:
+                    raise InvalidSpecError(f"backbone {n!r}: a {kind} backbone needs field {fname!r}, "
+                                           f"e.g. {_KIND_REQUIRED[fname]}")
+                continue
+            if kind != self.modality:
+                raise InvalidSpecError(f"backbone {n!r}: field {fname!r} is for {kind} backbones only, got {value!r}")
+            object.__setattr__(self, fname, _CHECK_FIELD[fname](n, value))
         for fname in ("output_key", "family", "plugin", "license", "description", "source", "contract"):
             v = getattr(self, fname)
             if v is not None and not isinstance(v, str):
@@ -198,21 +224,6 @@ class BackboneSpec:
             raise InvalidSpecError(f"backbone {n!r}: field 'format' must be one of {FORMATS}, got {self.format!r}")
         if self.pooling not in POOLINGS:
             raise InvalidSpecError(f"backbone {n!r}: field 'pooling' must be one of {POOLINGS}, got {self.pooling!r}")
-        if self.pooling == "mean" and self.modality != "text":
-            raise InvalidSpecError(f"backbone {n!r}: pooling = 'mean' is for text encoders with a sequence_output")
-        rng = self.input_range
-        if rng is not None:
-            try:
-                rng = tuple(float(v) for v in rng)
-            except (TypeError, ValueError):
-                rng = None
-            if rng not in INPUT_RANGES or self.modality != "vision":
-                raise InvalidSpecError(
-                    f"backbone {n!r}: field 'input_range' must be [0, 1] or [-1, 1] on a vision backbone, got {self.input_range!r}"
-                )
-            object.__setattr__(self, "input_range", rng)
-        elif self.modality == "vision":
-            object.__setattr__(self, "input_range", (0.0, 1.0))
         if self.page is not None and not (isinstance(self.page, str) and self.page.startswith("https://")):
             raise InvalidSpecError(f"backbone {n!r}: field 'page' must be an https:// URL, got {self.page!r}")
         for fname in ("blocks", "seq_length"):
@@ -230,12 +241,7 @@ class BackboneSpec:
             >>> BackboneSpec(name="y", modality="audio", handle="/m", output_dim=8).input_description
             'waveform 16000 Hz mono'
         """
-        if self.modality == "vision":
-            h, w, c = self.input_shape  # type: ignore[misc]
-            return f"{h}x{w}x{c} RGB 0-255"  # raw pixels; zoo maps them to input_range inside
-        if self.modality == "audio":
-            return f"waveform {self.sample_rate} Hz mono"
-        return "strings"
+        return _DESCRIBE_INPUT[self.modality](self)
 
     @property
     def model_page(self) -> str | None:
