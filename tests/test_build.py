@@ -215,7 +215,7 @@ def test_keras3_layers_rejected_with_hint():
 
 
 def test_bert_sentiment_defaults_adamw_warmup_full():
-    from zoo.builder import WarmupLinear
+    from zoo.optimizers import WarmupLinear
 
     spec = install(first_of("text", bert=True, starter=False))
     data = toy_data(spec, "sentiment", n=8)

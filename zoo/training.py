@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from zoo.builder import compile_model, make_optimizer, set_lr_scales
+from zoo.optimizers import compile_model, make_optimizer, set_lr_scales
 from zoo.errors import ConfigurationError, InputError
 from zoo.freeze import FreezeSchedule, Stage, parse_freeze
 from zoo.arrays import as_dataset
@@ -233,7 +233,7 @@ def fit(model: ZooModel, data: Any, *, epochs: int | None = None, schedule: Free
 
 def _fit_warmup(model: ZooModel, total_steps: int | None) -> None:
     # a BERT-style default schedule learns the run's length once it is known
-    from zoo.builder import WarmupLinear
+    from zoo.optimizers import WarmupLinear
 
     lr = getattr(model.optimizer, "_learning_rate", None)
     if isinstance(lr, WarmupLinear) and lr.total_steps is None and total_steps and model.train_function is None:
@@ -241,9 +241,9 @@ def _fit_warmup(model: ZooModel, total_steps: int | None) -> None:
 
 
 def _fresh_metrics(model: ZooModel) -> list:
-    from zoo.builder import _loss_and_metrics
+    from zoo.optimizers import loss_and_metrics
 
-    return _loss_and_metrics(model.zoo)[1]
+    return loss_and_metrics(model.zoo)[1]
 
 
 def _apply_stage(model: ZooModel, stage: Stage, *, total_steps: int | None) -> None:
