@@ -17,7 +17,7 @@ TF_FREE = ["zoo.spec", "zoo.catalogue", "zoo.registry", "zoo.freeze", "zoo.error
            "zoo.savedmodel", "zoo.paths", "zoo.taskspec", "zoo.tasks", "zoo.testing.facts", "zoo.cli",
            "zoo.contracts", "zoo.contracts._base", "zoo.hubcache", "zoo.locks", "zoo.archives", "zoo.integrity"]
 WITH_TF = ["zoo.contracts.image", "zoo.contracts.bert", "zoo.contracts.text", "zoo.contracts.framed_audio",
-           "zoo.contracts.batched_audio", "zoo.atomic", "zoo.datafiles", "zoo.optimizers"]
+           "zoo.contracts.batched_audio", "zoo.atomic", "zoo.datafiles", "zoo.optimizers", "zoo.tflite"]
 
 
 @pytest.mark.parametrize("name", sorted(set(TF_FREE + WITH_TF)))

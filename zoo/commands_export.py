@@ -73,7 +73,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"SavedModel {target}: serving_default({inputs}) -> {', '.join(checked['outputs'])}; "
               f"{len(checked['class_names'])} classes; checked on a dummy input")
         return 0
-    from zoo.export import export_tflite
+    from zoo.tflite import export_tflite
     quantize = args.quantize or "none"
     default_name = "model.tflite" if quantize == "none" else f"model_{quantize}.tflite"
     base = model_dir.parent if info else model_dir
