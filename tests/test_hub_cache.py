@@ -327,11 +327,18 @@ CHILD = textwrap.dedent("""
     import zoo.hub as zh
 
     archive, work, me, handle, pin = Path(sys.argv[1]).read_bytes(), Path(sys.argv[2]), *sys.argv[3:]
-    resolver.time = types.SimpleNamespace(time=time.time, sleep=lambda s: time.sleep(min(s, 0.05)))
 
-    def fetch(url):
+    def lock_wait(seconds):  # TF Hub's resolver waiting for another process's lock
+        (work / f"waiting-{me}").touch()
+        time.sleep(min(seconds, 0.05))
+
+    resolver.time = types.SimpleNamespace(time=time.time, sleep=lock_wait)
+
+    def fetch(url):  # hold the download until the other process is waiting on the lock: no timing guess
         (work / f"fetch-{me}").write_text(url)
-        time.sleep(1.0)
+        deadline = time.time() + 60
+        while not [p for p in work.glob("waiting-*") if p.name != f"waiting-{me}"] and time.time() < deadline:
+            time.sleep(0.01)
         return archive
 
     zh._fetch_archive = fetch
@@ -360,6 +367,7 @@ def test_two_processes_resolving_at_once_do_not_corrupt(hubcache, archive, tmp_p
     mdir = hubcache / _sha1(PINNED)
     assert paths == {str(mdir)}
     assert len(list(work.glob("fetch-*"))) == 1  # one downloaded, the other waited on TF Hub's lock
+    assert len(list(work.glob("waiting-*"))) == 1
     assert hub.check_module_dir(mdir) is None
     hub.verify_pinned(PINNED, mdir, pin)
     assert sorted(leftovers(hubcache)) == sorted([mdir.name, mdir.name + ".descriptor.txt", mdir.name + ".zoo.json"])
