@@ -359,3 +359,40 @@ def test_repeated_build_fit_predict_does_not_leak(memory_probe):
           f"{result['times'][-1]:.0f} s")
     assert slope < GROWTH_MB_PER_CYCLE, (
         f"VmRSS grows {slope:.1f} MB per cycle (cycles 3-{CYCLES}): {[round(x) for x in rss]}")
+
+
+# ----------------------------------------------------------------------------- feature cache on disk
+
+
+def test_features_spilled_to_disk_are_removed_however_fit_ends(tmp_path, monkeypatch):
+    import tempfile
+
+    from helpers import install, toy_data
+
+    from zoo.tfk import keras
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("ZOO_FEATURE_CACHE_MB", "0.00001")  # every batch spills
+    stale = tmp_path / "zoo-features-999999999-old"  # left by a killed process (no such pid)
+    stale.mkdir()
+    spec = install("starter_cnn")
+    data = toy_data(spec, "classification", n=16)
+    model = zoo.build(spec.name, task="classification", num_classes=3)
+    seen = []
+
+    class Peek(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.extend(p.name for p in tmp_path.glob("zoo-features-*"))
+
+    zoo.fit(model, (data.x, data.y), epochs=1, batch_size=4, verbose=0, callbacks=[Peek()])
+    assert seen and all(name.startswith(f"zoo-features-{os.getpid()}-") for name in seen)  # it did spill
+    assert list(tmp_path.glob("zoo-features-*")) == []  # removed at the end, and the stale one too
+
+    class Boom(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        zoo.fit(model, (data.x, data.y), epochs=1, batch_size=4, verbose=0, callbacks=[Boom()])
+    assert list(tmp_path.glob("zoo-features-*")) == []
+

@@ -14,8 +14,11 @@ Example:
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -28,7 +31,7 @@ from zoo.inputs import check_inputs
 from zoo.model import ZooModel
 from zoo.tfk import keras, tf
 
-__all__ = ["fit", "as_dataset", "has_random_ops", "extract_features"]
+__all__ = ["fit", "as_dataset", "has_random_ops", "extract_features", "SpillDir"]
 
 
 _RANDOM_MARKERS = ("Random", "Multinomial", "Dropout")
@@ -55,12 +58,59 @@ def has_random_ops(ds: Any) -> bool:
     return any(any(m in op for m in _RANDOM_MARKERS) and op not in _RANDOM_OK for op in ops)
 
 
-def extract_features(model: ZooModel, ds: Any, *, verbose: int = 1, label: str = "features") -> Any:
+class SpillDir:
+    """Where `extract_features` spills features past ``ZOO_FEATURE_CACHE_MB``: a temp directory made
+    on first use (``zoo-features-<pid>-*``) and removed by `close` (`zoo.fit` closes it however it
+    ends). Directories left by killed processes (their pid is gone) are removed when a new one is made.
+
+    Example:
+        >>> spill = SpillDir(); d = spill.get(); os.path.isdir(d)
+        True
+        >>> spill.close(); os.path.exists(d)
+        False
+    """
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+
+    def get(self) -> str:
+        """The directory (created, and stale ones of dead processes removed, on first call)."""
+        if self.path is None:
+            _remove_stale_spill_dirs()
+            self.path = tempfile.mkdtemp(prefix=f"zoo-features-{os.getpid()}-")
+        return self.path
+
+    def close(self) -> None:
+        """Remove the directory and what was spilled into it."""
+        if self.path is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path = None
+
+
+def _remove_stale_spill_dirs() -> None:
+    for d in Path(tempfile.gettempdir()).glob("zoo-features-*-*"):
+        try:
+            pid = int(d.name.split("-")[2])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except (ValueError, IndexError, OSError):
+            continue  # not ours, or another user's process: leave it
+
+
+def extract_features(model: ZooModel, ds: Any, *, verbose: int = 1, label: str = "features",
+                     spill: SpillDir | None = None) -> Any:
     """Run the frozen backbone(s) once over ``ds``; return a dataset of ``(features, labels)``.
+
+    Past ``ZOO_FEATURE_CACHE_MB`` (default 2048) the features go to disk in ``spill`` (a
+    `SpillDir`; without one, a directory removed when the process exits).
 
     Example:
         feats = extract_features(model, ds)
     """
+    if spill is None:
+        spill = SpillDir()
+        atexit.register(spill.close)
     fm = model.zoo.feature_model
     extract = tf.function(lambda x: fm(x, training=False), reduce_retracing=True)
     limit = float(os.environ.get("ZOO_FEATURE_CACHE_MB", "2048")) * 2**20
@@ -77,7 +127,7 @@ def extract_features(model: ZooModel, ds: Any, *, verbose: int = 1, label: str =
         labels.append(y.numpy())
         size += sum(a.nbytes for a in (f if isinstance(f, list) else [f]))
         if size > limit:  # spill to disk
-            disk_dir = disk_dir or tempfile.mkdtemp(prefix="zoo-features-")
+            disk_dir = disk_dir or spill.get()
             path = os.path.join(disk_dir, f"part{len(writer_paths):05d}")
             _to_dataset(feats, labels).save(path)
             writer_paths.append(path)
@@ -182,6 +232,21 @@ def fit(model: ZooModel, data: Any, *, epochs: int | None = None, schedule: Free
         stages = list(sched.stages)
         stage_epochs = [s.epochs for s in sched.stages]
 
+    spill = SpillDir()
+    try:
+        total, seen = _run_stages(model, ds, val, stages, stage_epochs, cache_features=cache_features,
+                                  initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose, spill=spill)
+    finally:  # features spilled to disk are removed however fit ends (error, Ctrl-C)
+        spill.close()
+    history = keras.callbacks.History()
+    history.set_model(model)
+    history.history, history.epoch = total, seen
+    return history
+
+
+def _run_stages(model: ZooModel, ds: Any, val: Any, stages: list, stage_epochs: list, *, cache_features: Any,
+                initial_epoch: int, callbacks: Any, verbose: Any, spill: SpillDir) -> tuple[dict, list]:
+    parts = model.zoo
     total: dict = {}
     seen: list = []
     epoch = 0
@@ -209,10 +274,10 @@ def fit(model: ZooModel, data: Any, *, epochs: int | None = None, schedule: Free
         first = max(start, initial_epoch)
         if use_cache:
             if "train" not in cached:
-                cached["train"] = extract_features(model, ds, verbose=1 if verbose else 0)
+                cached["train"] = extract_features(model, ds, verbose=1 if verbose else 0, spill=spill)
                 cached["bs"] = _batch_size_of(ds)
                 if val is not None:
-                    cached["val"] = extract_features(model, val, verbose=0).batch(cached["bs"])
+                    cached["val"] = extract_features(model, val, verbose=0, spill=spill).batch(cached["bs"])
             hm = parts.head_model
             with parts.strategy.scope():
                 hm.compile(optimizer=model.optimizer, loss=model.loss, metrics=_fresh_metrics(model))
@@ -225,10 +290,7 @@ def fit(model: ZooModel, data: Any, *, epochs: int | None = None, schedule: Free
             h = model.fit(train, epochs=end, initial_epoch=first, validation_data=val, callbacks=callbacks,
                           verbose=verbose, **per_epoch)
         _merge(total, h, seen)
-    history = keras.callbacks.History()
-    history.set_model(model)
-    history.history, history.epoch = total, seen
-    return history
+    return total, seen
 
 
 def _fit_warmup(model: ZooModel, total_steps: int | None) -> None:
