@@ -69,5 +69,9 @@ def test_module_that_cannot_be_vectorised_falls_back_to_per_clip(monkeypatch):
     monkeypatch.setattr(audio_batching.tf, "vectorized_map", refuse)
     bb = zoo.load_backbone(install("yamnet"))
     waves = _waves(2, 1.2, seed=3)
-    got = tf.function(lambda w: audio_batching.batched(bb._audio_obj, w, "embeddings", 1024))(tf.constant(waves))
+    from zoo.inputs import InputWarning
+
+    with pytest.warns(InputWarning, match=r"'yamnet' cannot be vectorised.*ValueError: pfor cannot convert"):
+        got = tf.function(lambda w: audio_batching.batched(bb._audio_obj, w, "embeddings", 1024, "yamnet"))(
+            tf.constant(waves))
     np.testing.assert_allclose(got.numpy(), _one_call_per_clip(bb, waves), rtol=1e-5, atol=1e-5)

@@ -20,6 +20,8 @@ Example:
 
 from __future__ import annotations
 
+import warnings
+
 from typing import Any
 
 from zoo.tfk import tf
@@ -64,8 +66,9 @@ def per_clip(obj: Any, waves: Any, key: str | None, dim: int) -> Any:
                      fn_output_signature=tf.TensorSpec([dim], tf.float32), parallel_iterations=8)
 
 
-def batched(obj: Any, waves: Any, key: str | None, dim: int) -> Any:
-    """``[B, T]`` -> ``[B, dim]``: the module vectorised over the batch; `per_clip` if it cannot be.
+def batched(obj: Any, waves: Any, key: str | None, dim: int, name: str | None = None) -> Any:
+    """``[B, T]`` -> ``[B, dim]``: the module vectorised over the batch; `per_clip` if it cannot be
+    (with a warning, once per module, naming ``name`` and the reason).
 
     Example:
         batched(yamnet, tf.zeros([2, 16000]), "embeddings", 1024).shape
@@ -75,6 +78,23 @@ def batched(obj: Any, waves: Any, key: str | None, dim: int) -> Any:
     try:
         out = tf.vectorized_map(lambda w: clip_embedding(obj, w, key, dim), waves,
                                 fallback_to_while_loop=True, warn=False)
-    except Exception:  # noqa: BLE001 - a module pfor cannot trace at all: the always-correct path
+    except Exception as exc:  # noqa: BLE001 - a module pfor cannot trace at all: the always-correct path
+        _warn_slow_path(obj, name, exc)
         return per_clip(obj, waves, key, dim)
     return tf.ensure_shape(out, [None, dim])
+
+
+_WARNED: set = set()
+
+
+def _warn_slow_path(obj: Any, name: str | None, exc: BaseException) -> None:
+    """Say once per module that it runs clip by clip (slower, same results), and why."""
+    if id(obj) in _WARNED:
+        return
+    _WARNED.add(id(obj))
+    from zoo.inputs import InputWarning
+
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    warnings.warn(f"audio module of {name or type(obj).__name__!r} cannot be vectorised over the batch "
+                  f"({type(exc).__name__}: {first}); it runs clip by clip: same results, slower",
+                  InputWarning, stacklevel=3)

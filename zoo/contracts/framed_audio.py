@@ -83,15 +83,15 @@ class FramedAudio(Contract):
         from zoo import audio_batching
         from zoo.tfk import tf
 
-        obj, key, dim = backbone._audio_obj, backbone.spec.output_key, backbone.spec.output_dim
+        obj, key, dim, name = backbone._audio_obj, backbone.spec.output_key, backbone.spec.output_dim, backbone.spec.name
         waves = tf.cast(inputs, tf.float32)
         if backbone.module.trainable:  # pfor drops the gradients to the module's variables in graph mode
             return audio_batching.per_clip(obj, waves, key, dim)
         if not tf.executing_eagerly():
-            return audio_batching.batched(obj, waves, key, dim)
+            return audio_batching.batched(obj, waves, key, dim, name)
         fn = _EAGER.get(backbone)  # eager calls: one traced function per backbone, not one per call
         if fn is None:
-            fn = _EAGER[backbone] = tf.function(lambda w: audio_batching.batched(obj, w, key, dim),
+            fn = _EAGER[backbone] = tf.function(lambda w: audio_batching.batched(obj, w, key, dim, name),
                                                 reduce_retracing=True)
         return fn(waves)
 
