@@ -396,3 +396,23 @@ def test_features_spilled_to_disk_are_removed_however_fit_ends(tmp_path, monkeyp
         zoo.fit(model, (data.x, data.y), epochs=1, batch_size=4, verbose=0, callbacks=[Boom()])
     assert list(tmp_path.glob("zoo-features-*")) == []
 
+
+def test_checkpoint_that_does_not_fit_and_one_that_is_corrupted_are_told_apart(tmp_path):
+    import tensorflow as tf
+
+    from zoo.checkpoints import CheckpointInfo, checkpoint_objects, restore_weights
+
+    ck = CheckpointInfo(tmp_path / "epoch-0001", 1, 0, {})
+    ck.path.mkdir()
+    tf.train.Checkpoint(**checkpoint_objects([tf.Variable([1.0, 2.0])])).write(str(ck.prefix))
+    target = tf.Variable([0.0, 0.0])
+    restore_weights([target], ck)
+    assert target.numpy().tolist() == [1.0, 2.0]
+    with pytest.raises(zoo.ConfigurationError, match="does not fit the model") as fit:
+        restore_weights([tf.Variable([0.0, 0.0, 0.0])], ck)  # another shape: the model changed
+    assert fit.value.path == str(ck.path)
+    data = next(ck.path.glob("ckpt.data-*"))
+    data.write_bytes(data.read_bytes()[:3])  # truncated on disk
+    with pytest.raises(zoo.DataError, match="cannot be read.*truncated or corrupted") as bad:
+        restore_weights([tf.Variable([0.0, 0.0])], ck)
+    assert bad.value.path == str(ck.path)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from zoo.errors import ConfigurationError
+from zoo.errors import ConfigurationError, DataError
 
 __all__ = ["CheckpointInfo", "checkpoint_objects", "restore_weights"]
 
@@ -63,7 +63,8 @@ def checkpoint_objects(variables: Sequence[Any], optimizer: Any = None) -> dict:
 def restore_weights(variables: Sequence[Any], checkpoint: "CheckpointInfo") -> None:
     """Load a run checkpoint into ``list(model.variables)`` of a model freshly built from the run's config.
 
-    Raises `ConfigurationError` if the checkpoint does not fit.
+    Raises `ConfigurationError` if the checkpoint does not fit the model (shapes or variables
+    differ), `DataError` naming the file if it cannot be read at all (truncated, corrupted).
 
     Example:
         model = zoo.build("starter_cnn", num_classes=3)
@@ -75,6 +76,15 @@ def restore_weights(variables: Sequence[Any], checkpoint: "CheckpointInfo") -> N
         status = tf.train.Checkpoint(**checkpoint_objects(variables)).read(str(checkpoint.prefix))
         status.expect_partial()
         status.assert_existing_objects_matched()
-    except Exception as exc:  # noqa: BLE001 - any mismatch is the same user-level problem
+    except (ValueError, AssertionError) as exc:  # shapes / variables differ: the model changed
         raise ConfigurationError(f"checkpoint '{checkpoint.path}' does not fit the model of run.json "
-                                 f"({type(exc).__name__}); start the run again with --force") from None
+                                 f"({type(exc).__name__}: {_first_line(exc)}); start the run again with --force",
+                                 path=str(checkpoint.path)) from None
+    except Exception as exc:  # noqa: BLE001 - unreadable: truncated, corrupted, permissions
+        raise DataError(f"checkpoint '{checkpoint.path}' cannot be read ({type(exc).__name__}: {_first_line(exc)}); "
+                        "it may be truncated or corrupted: remove it to resume from the one before, or start the "
+                        "run again with --force", path=str(checkpoint.path)) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:200]
