@@ -558,3 +558,15 @@ def test_unpack_refuses_bundle_not_matching_manifest(hubcache, model_src, tmp_pa
     bad.write_bytes(_tar_bytes(members))
     with pytest.raises(ZooError, match="manifest"):
         cache.unpack(bad)
+
+
+def test_offline_mode_is_scoped_not_process_wide(hubcache, monkeypatch):
+    from zoo.hubcache import offline_mode
+
+    monkeypatch.delenv("ZOO_OFFLINE", raising=False)
+    monkeypatch.delenv("TFHUB_OFFLINE", raising=False)
+    monkeypatch.setattr(hub, "_fetch_archive", lambda url: pytest.fail(f"downloaded {url}"))
+    with offline_mode():
+        with pytest.raises(ModuleNotCachedError, match="zoo is offline"):
+            hub.resolve(PINNED, sha256="0" * 64)
+    assert "ZOO_OFFLINE" not in os.environ and not hub.is_offline()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -79,7 +78,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         main(["demo", "--quick"])
         # -> 0
     """
-    os.environ["ZOO_OFFLINE"] = "1"
     quiet_tensorflow()
     from zoo.demo import format_report, run_demo
     report = run_demo(args.out, quick=args.quick, say=(lambda _m: None) if args.json else print)

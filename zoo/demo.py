@@ -115,7 +115,13 @@ def run_demo(out: str | os.PathLike | None = None, *, quick: bool = False, say: 
         run_demo(quick=True, modalities=["text"])["modalities"][0]["test_accuracy"] > 0.8
         # -> True
     """
-    os.environ["ZOO_OFFLINE"] = "1"
+    from zoo.hubcache import offline_mode
+
+    with offline_mode():  # never downloads; the process environment is left as it was
+        return _run(out, quick=quick, say=say, modalities=modalities)
+
+
+def _run(out: str | os.PathLike | None, *, quick: bool, say: Callable[[str], Any], modalities: Sequence[str]) -> dict:
     started = time.time()
     root = Path(out).expanduser() if out else Path(tempfile.mkdtemp(prefix="zoo-demo-"))
     root.mkdir(parents=True, exist_ok=True)

@@ -16,12 +16,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import os
 import re
 import socket
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from zoo.paths import hub_cache_dir
 
 __all__ = [
     "CacheWarning", "is_remote", "is_offline", "module_dir", "lock_path", "descriptor_path", "sidecar_path",
-    "spec_handles", "write_descriptor",
+    "spec_handles", "write_descriptor", "offline_mode",
 ]
 
 _SHA1_RE = re.compile(r"^[0-9a-f]{40}$")
@@ -58,15 +60,36 @@ def is_remote(handle: str) -> bool:
     return handle.startswith(("https://", "http://", "gs://"))
 
 
+_OFFLINE: contextvars.ContextVar[bool] = contextvars.ContextVar("zoo_offline", default=False)
+
+
+@contextlib.contextmanager
+def offline_mode() -> Iterator[None]:
+    """Inside the block (this thread or task only), zoo downloads nothing, as with ``ZOO_OFFLINE=1``;
+    the process environment is left alone.
+
+    Example:
+        >>> with offline_mode():
+        ...     is_offline()
+        True
+    """
+    token = _OFFLINE.set(True)
+    try:
+        yield
+    finally:
+        _OFFLINE.reset(token)
+
+
 def is_offline() -> bool:
-    """True when ``ZOO_OFFLINE`` or ``TFHUB_OFFLINE`` is ``1``/``true``/``yes``.
+    """True inside `offline_mode`, or when ``ZOO_OFFLINE`` or ``TFHUB_OFFLINE`` is ``1``/``true``/``yes``.
 
     Example:
         >>> os.environ["ZOO_OFFLINE"] = "1"; is_offline()
         True
         >>> del os.environ["ZOO_OFFLINE"]
     """
-    return any(os.environ.get(v, "").strip().lower() in _TRUE for v in ("ZOO_OFFLINE", "TFHUB_OFFLINE"))
+    return _OFFLINE.get() or any(os.environ.get(v, "").strip().lower() in _TRUE
+                                 for v in ("ZOO_OFFLINE", "TFHUB_OFFLINE"))
 
 
 def _local_path(handle: str) -> Path:
