@@ -34,7 +34,7 @@ SOURCES = {
     "slim_inception_v3": f"{_SLIM}/inception_v3.py (inception_v3_base end points Conv2d_1a_3x3 .. Conv2d_4a_3x3, "
                          "Mixed_5b .. Mixed_7c)",
     "slim_resnet_v2": f"{_SLIM}/resnet_v2.py + resnet_utils.py (conv1, block1..4/unit_N/bottleneck_v2, postnorm; "
-                      "resnet_v2_50 units 3, 4, 6, 3)",
+                      "units 3, 4, 6, 3 (50), 3, 4, 23, 3 (101), 3, 8, 36, 3 (152))",
     "garden_efficientnet": "TF Model Garden official/legacy/image_classification/efficientnet/efficientnet_model.py "
                            "+ tfhub_export.py (stem_conv2d, stem_bn, stack_S/block_B, top_conv2d, top_bn; "
                            "repeats 1,2,2,3,3,4,1 rounded up by the depth coefficient)",
@@ -71,16 +71,16 @@ class ModuleFacts:
     hidden: int | None = None  # BERT: width of the real model (= output_dim of pooled_output)
 
 
-def _mobilenet_v2(depth: str, dim: int) -> ModuleFacts:
+def _mobilenet_v2(depth: str, dim: int) -> ModuleFacts:  # the depth multiplier changes widths, not scopes
     blocks = ("MobilenetV2/expanded_conv",) + tuple(f"MobilenetV2/expanded_conv_{i}" for i in range(1, 17))
     return ModuleFacts(f"{_TFHUB}google/imagenet/mobilenet_v2_{depth}_224/feature_vector/5", "image",
                        SOURCES["slim_mobilenet_v2"], dim, (224, 224), ("MobilenetV2/Conv",), blocks,
                        ("MobilenetV2/Conv_1",))
 
 
-def _mobilenet_v3(size: str, n: int, dim: int) -> ModuleFacts:
+def _mobilenet_v3(size: str, n: int, dim: int, depth: str = "100") -> ModuleFacts:
     blocks = ("MobilenetV3/expanded_conv",) + tuple(f"MobilenetV3/expanded_conv_{i}" for i in range(1, n))
-    return ModuleFacts(f"{_TFHUB}google/imagenet/mobilenet_v3_{size}_100_224/feature_vector/5", "image",
+    return ModuleFacts(f"{_TFHUB}google/imagenet/mobilenet_v3_{size}_{depth}_224/feature_vector/5", "image",
                        SOURCES["slim_mobilenet_v3"], dim, (224, 224), ("MobilenetV3/Conv",), blocks,
                        ("MobilenetV3/Conv_1", "MobilenetV3/Conv_2"))
 
@@ -96,10 +96,20 @@ def _efficientnet(variant: int, depth: float, size: int, dim: int) -> ModuleFact
                        ("top_conv2d", "top_bn"))
 
 
-def _efficientnet_v2(variant: str, n: int, size: int, dim: int) -> ModuleFacts:
+# google/automl effnetv2_configs.py: repeats per stage, depth multiplier; round_repeats = ceil(d * r)
+_V2_BASE, _V2_S = (1, 2, 2, 3, 5, 8), (2, 4, 4, 6, 9, 15)
+_V2_M, _V2_L = (3, 5, 5, 7, 14, 18, 5), (4, 7, 7, 10, 19, 25, 7)
+_V2_BLOCKS = {"b0": (_V2_BASE, 1.0), "b1": (_V2_BASE, 1.1), "b2": (_V2_BASE, 1.2), "b3": (_V2_BASE, 1.4),
+              "s": (_V2_S, 1.0), "m": (_V2_M, 1.0), "l": (_V2_L, 1.0)}
+_V2_SIZE = {"b0": 224, "b1": 240, "b2": 260, "b3": 300, "s": 384, "m": 480, "l": 480}  # the model pages
+
+
+def _efficientnet_v2(variant: str, data: str = "imagenet1k") -> ModuleFacts:
+    repeats, depth = _V2_BLOCKS[variant]
+    n, size, dim = sum(int(math.ceil(depth * r)) for r in repeats), _V2_SIZE[variant], 1280
     model = f"efficientnetv2-{variant}"
     blocks = tuple(f"{model}/blocks_{i}" for i in range(n))
-    return ModuleFacts(f"{_TFHUB}google/imagenet/efficientnet_v2_imagenet1k_{variant}/feature_vector/2", "image",
+    return ModuleFacts(f"{_TFHUB}google/imagenet/efficientnet_v2_{data}_{variant}/feature_vector/2", "image",
                        SOURCES["automl_efficientnetv2"], dim, (size, size), (f"{model}/stem",), blocks,
                        (f"{model}/head",))
 
@@ -112,11 +122,15 @@ def _inception_v3() -> ModuleFacts:
                        SOURCES["slim_inception_v3"], 2048, (299, 299), stem, blocks, ())
 
 
-def _resnet_v2_50() -> ModuleFacts:
-    blocks = tuple(f"resnet_v2_50/block{b}/unit_{u}/bottleneck_v2" for b, units in enumerate((3, 4, 6, 3), 1)
+_RESNET_UNITS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}  # TF-Slim resnet_v2.py
+
+
+def _resnet_v2(depth: int) -> ModuleFacts:
+    net = f"resnet_v2_{depth}"
+    blocks = tuple(f"{net}/block{b}/unit_{u}/bottleneck_v2" for b, units in enumerate(_RESNET_UNITS[depth], 1)
                    for u in range(1, units + 1))
-    return ModuleFacts(f"{_TFHUB}google/imagenet/resnet_v2_50/feature_vector/5", "image", SOURCES["slim_resnet_v2"],
-                       2048, (224, 224), ("resnet_v2_50/conv1",), blocks, ("resnet_v2_50/postnorm",))
+    return ModuleFacts(f"{_TFHUB}google/imagenet/{net}/feature_vector/5", "image", SOURCES["slim_resnet_v2"],
+                       2048, (224, 224), (f"{net}/conv1",), blocks, (f"{net}/postnorm",))
 
 
 def _bert(handle: str, layers: int, hidden: int, projection: bool = False) -> ModuleFacts:
@@ -128,21 +142,31 @@ def _bert(handle: str, layers: int, hidden: int, projection: bool = False) -> Mo
                        ("pooler_transform",), hidden)
 
 
+SMALL_BERTS = ((2, 128), (2, 768), (4, 256), (4, 768), (6, 256), (6, 512), (8, 512), (12, 256))  # (L, H) added
+
 FACTS: dict[str, ModuleFacts] = {f.handle: f for f in (
+    _mobilenet_v2("035", 1280),
     _mobilenet_v2("050", 1280),  # the example plugin's entry
+    _mobilenet_v2("075", 1280),
     _mobilenet_v2("100", 1280),
     _mobilenet_v2("140", 1792),
     _mobilenet_v3("small", 11, 1024),
     _mobilenet_v3("large", 15, 1280),
+    _mobilenet_v3("small", 11, 1024, depth="075"),
+    _mobilenet_v3("large", 15, 1280, depth="075"),
     _efficientnet(0, 1.0, 224, 1280),
     _efficientnet(1, 1.1, 240, 1280),
     _efficientnet(2, 1.2, 260, 1408),
     _efficientnet(3, 1.4, 300, 1536),
-    _efficientnet_v2("b0", 21, 224, 1280),
-    _efficientnet_v2("s", 40, 384, 1280),
+    *(_efficientnet_v2(v) for v in ("b0", "b1", "b2", "b3", "s", "m", "l")),
+    *(_efficientnet_v2(v, "imagenet21k_ft1k") for v in ("b0", "b1", "b2", "b3", "s", "m", "l")),
+    *(_efficientnet_v2(v, "imagenet21k") for v in ("s", "m", "l")),
     _inception_v3(),
-    _resnet_v2_50(),
+    _resnet_v2(50),
+    _resnet_v2(101),
+    _resnet_v2(152),
     _bert("tensorflow/small_bert/bert_en_uncased_L-4_H-512_A-8/2", 4, 512),
+    *(_bert(f"tensorflow/small_bert/bert_en_uncased_L-{n}_H-{h}_A-{h // 64}/2", n, h) for n, h in SMALL_BERTS),
     _bert("tensorflow/bert_en_uncased_L-12_H-768_A-12/4", 12, 768),
     _bert("google/electra_small/2", 12, 256, projection=True),
 )}
