@@ -168,6 +168,7 @@ FACTS: dict[str, ModuleFacts] = {f.handle: f for f in (
     _bert("tensorflow/small_bert/bert_en_uncased_L-4_H-512_A-8/2", 4, 512),
     *(_bert(f"tensorflow/small_bert/bert_en_uncased_L-{n}_H-{h}_A-{h // 64}/2", n, h) for n, h in SMALL_BERTS),
     _bert("tensorflow/bert_en_uncased_L-12_H-768_A-12/4", 12, 768),
+    _bert("tensorflow/bert_multi_cased_L-12_H-768_A-12/4", 12, 768),
     _bert("google/electra_small/2", 12, 256, projection=True),
 )}
 
