@@ -140,7 +140,7 @@ def first_of(modality: str, *, with_bn: bool = False, bert: bool = False, starte
     """The cheapest registered backbone of ``modality`` matching the flags (fewest blocks, then name).
 
     ``with_bn``: a fine-tunable test module with blocks (the vision test modules have batch norm);
-    ``bert``: one with a preprocessing model; ``starter``: True/False to require/forbid a starter.
+    ``bert``: one with a preprocessing model and numbered layers; ``starter``: True/False to require/forbid a starter.
     """
     def key(s: zoo.BackboneSpec) -> tuple:
         return (s.blocks or 0, s.output_dim, s.name)
@@ -148,7 +148,7 @@ def first_of(modality: str, *, with_bn: bool = False, bert: bool = False, starte
     for s in sorted(zoo.list_backbones(modality=modality), key=key):
         if starter is not None and (s.builder is not None) != starter:
             continue
-        if bert and not s.preprocessor:
+        if bert and not (s.preprocessor and s.block_pattern):  # BERT-style with numbered layers
             continue
         if with_bn and not (s.block_pattern and s.builder is None and s.fine_tunable):
             continue

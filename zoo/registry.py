@@ -12,8 +12,8 @@ Environment:
 
 Example:
     >>> import zoo
-    >>> [s.name for s in zoo.list_backbones(pattern="mobilenet_v3*")]
-    ['mobilenet_v3_large', 'mobilenet_v3_small']
+    >>> [s.name for s in zoo.list_backbones(pattern="mobilenet_v3_*_075")]
+    ['mobilenet_v3_large_075', 'mobilenet_v3_small_075']
 """
 
 from __future__ import annotations
