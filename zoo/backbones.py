@@ -246,7 +246,7 @@ class Backbone(keras.layers.Layer):
     def export_objects(self) -> list:
         """The loaded objects an export of this backbone must keep: its module(s) and what its contract calls."""
         objs = [self.module._func] + ([self.pre._func] if self.pre is not None else [])  # noqa: SLF001
-        return objs + [o for o in self.contract.export_objects(self) if all(o is not x for x in objs)]
+        return objs + self.contract.export_objects(self)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -54,9 +54,12 @@ def _hub_objects(model: Any) -> list:
     objs: list = []
     for layer in model.submodules:
         if hasattr(layer, "export_objects") and hasattr(layer, "contract"):
-            objs.extend(layer.export_objects())
-        elif isinstance(layer, hub.KerasLayer):
-            objs.append(layer._func)  # noqa: SLF001 - the loaded module object
+            found = layer.export_objects()
+        elif isinstance(layer, hub.KerasLayer):  # a backbone's own layers come through export_objects too
+            found = [layer._func]  # noqa: SLF001 - the loaded module object
+        else:
+            continue
+        objs.extend(o for o in found if all(o is not x for x in objs))
     return objs
 
 
