@@ -375,6 +375,7 @@ def test_features_spilled_to_disk_are_removed_however_fit_ends(tmp_path, monkeyp
     monkeypatch.setenv("ZOO_FEATURE_CACHE_MB", "0.00001")  # every batch spills
     stale = tmp_path / "zoo-features-999999999-old"  # left by a killed process (no such pid)
     stale.mkdir()
+    (stale / ".owner").write_text("999999999")
     spec = install("starter_cnn")
     data = toy_data(spec, "classification", n=16)
     model = zoo.build(spec.name, task="classification", num_classes=3)

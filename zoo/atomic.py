@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "atomic_write_json", "replace_dir"]
+__all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "atomic_write_json", "replace_dir",
+           "owned_tmp_dir"]
 
 
 @contextlib.contextmanager
@@ -124,3 +125,30 @@ def replace_dir(tmp: str | os.PathLike, final: str | os.PathLike) -> None:
         else:
             with contextlib.suppress(FileNotFoundError):
                 old.unlink()
+
+
+def owned_tmp_dir(parent: str | os.PathLike, prefix: str, *, leftovers: str | None = None) -> Path:
+    """A new temporary directory ``<parent>/<prefix>XXXX`` owned by this process (its pid in
+    ``.owner``). Leftovers matching ``leftovers`` (default ``<prefix>*``) whose owner process is
+    gone are removed first; one without an owner file only when over an hour old (its writer may
+    be starting). Used for atomic exports and for features spilled to disk.
+
+    Example:
+        >>> import tempfile; d = Path(tempfile.mkdtemp())
+        >>> t = owned_tmp_dir(d, ".model.tmp-"); t.name.startswith(".model.tmp-"), (t / ".owner").read_text() == str(os.getpid())
+        (True, True)
+    """
+    parent = Path(parent)
+    for old in parent.glob(leftovers or f"{prefix}*"):
+        try:
+            os.kill(int((old / ".owner").read_text()), 0)
+            continue  # its owner is still running
+        except ProcessLookupError:
+            pass
+        except (OSError, ValueError):
+            if time.time() - old.stat().st_mtime < 3600:
+                continue  # no owner file yet: leave recent ones alone
+        shutil.rmtree(old, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    (tmp / ".owner").write_text(str(os.getpid()))
+    return tmp

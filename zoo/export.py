@@ -26,15 +26,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
-import time
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from zoo.errors import ConfigurationError, ExportError
-from zoo.atomic import atomic_write_json, replace_dir
+from zoo.atomic import atomic_write_json, owned_tmp_dir, replace_dir
 from zoo.spec import BackboneSpec
 
 __all__ = [
@@ -98,29 +96,6 @@ def _serving_module(model: Any, meta: dict, class_names: Sequence[str], binary: 
     return module, signatures
 
 
-def _fresh_tmp_dir(path: Path) -> Path:
-    """A new ``<parent>/.<name>.tmp-XXXX`` for an atomic write of ``path``; leftovers of
-    earlier writers that were killed (their pid is gone) are removed first.
-
-    Example:
-        >>> import tempfile; d = Path(tempfile.mkdtemp()); _fresh_tmp_dir(d / "model").name.startswith(".model.tmp-")
-        True
-    """
-    for old in path.parent.glob(f".{path.name}.tmp-*"):
-        try:
-            pid = int((old / ".owner").read_text())
-            os.kill(pid, 0)
-            continue  # its writer is still running
-        except ProcessLookupError:
-            pass
-        except (OSError, ValueError):
-            if time.time() - old.stat().st_mtime < 3600:
-                continue  # no owner file yet: leave recent ones alone
-        shutil.rmtree(old, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
-    (tmp / ".owner").write_text(str(os.getpid()))
-    return tmp
-
 def save_model(model: Any, path: str | os.PathLike, *, spec: BackboneSpec, class_names: Sequence[str],
                binary: bool = False, extra: dict | None = None) -> Path:
     """Save ``model`` as a SavedModel at ``path`` with raw-input serving signatures (atomically).
@@ -147,7 +122,7 @@ def save_model(model: Any, path: str | os.PathLike, *, spec: BackboneSpec, class
     }
     module, signatures = _serving_module(model, meta, class_names, binary)
     meta["signatures"] = sorted(signatures)
-    tmp = _fresh_tmp_dir(path)
+    tmp = owned_tmp_dir(path.parent, f".{path.name}.tmp-")
     try:
         tf.saved_model.save(module, str(tmp / "m"), signatures=signatures)
         (tmp / "m" / EXPORT_META).parent.mkdir(parents=True, exist_ok=True)
@@ -256,7 +231,7 @@ def copy_savedmodel(src: str | os.PathLike, out: str | os.PathLike) -> Path:
     if out.exists() and not (out / "saved_model.pb").exists() and any(out.iterdir()):
         raise ConfigurationError(f"--out '{out}' exists and is not a SavedModel directory; choose another path")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _fresh_tmp_dir(out)
+    tmp = owned_tmp_dir(out.parent, f".{out.name}.tmp-")
     try:
         shutil.copytree(src, tmp / "m")
         verify_export(tmp / "m")

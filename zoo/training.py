@@ -18,11 +18,11 @@ import atexit
 import os
 import shutil
 import tempfile
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from zoo.atomic import owned_tmp_dir
 from zoo.optimizers import compile_model, make_optimizer, set_lr_scales
 from zoo.errors import ConfigurationError, InputError
 from zoo.freeze import FreezeSchedule, Stage, parse_freeze
@@ -76,8 +76,8 @@ class SpillDir:
     def get(self) -> str:
         """The directory (created, and stale ones of dead processes removed, on first call)."""
         if self.path is None:
-            _remove_stale_spill_dirs()
-            self.path = tempfile.mkdtemp(prefix=f"zoo-features-{os.getpid()}-")
+            self.path = str(owned_tmp_dir(tempfile.gettempdir(), f"zoo-features-{os.getpid()}-",
+                                          leftovers="zoo-features-*"))
         return self.path
 
     def close(self) -> None:
@@ -85,17 +85,6 @@ class SpillDir:
         if self.path is not None:
             shutil.rmtree(self.path, ignore_errors=True)
             self.path = None
-
-
-def _remove_stale_spill_dirs() -> None:
-    for d in Path(tempfile.gettempdir()).glob("zoo-features-*-*"):
-        try:
-            pid = int(d.name.split("-")[2])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(d, ignore_errors=True)
-        except (ValueError, IndexError, OSError):
-            continue  # not ours, or another user's process: leave it
 
 
 def extract_features(model: ZooModel, ds: Any, *, verbose: int = 1, label: str = "features",
