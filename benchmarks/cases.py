@@ -329,7 +329,8 @@ def audio_zoo(p: dict) -> dict:
     _tf()
     import numpy as np
     import zoo
-    from zoo.training import as_dataset, extract_features
+    from zoo.data import as_dataset
+    from zoo.training import extract_features
 
     bs = p["batch_size"]
     backbone = zoo.load_backbone("yamnet")  # raw waveforms [B, T] -> clip embeddings [B, 1024]
@@ -420,7 +421,7 @@ def serve_zoo(p: dict) -> dict:
     import zoo
 
     _keras()
-    t0 = time.perf_counter()  # zoo's own lazy imports (zoo.build, zoo.backbones, ...) are counted
+    t0 = time.perf_counter()  # zoo's own lazy imports (zoo.build, zoo.models._backbones, ...) are counted
     model = zoo.build("mobilenet_v2", task="classification", num_classes=IMAGE_CLASSES)
     build_seconds = time.perf_counter() - t0
     bs = p["batch_size"]

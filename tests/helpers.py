@@ -61,7 +61,7 @@ def install(spec: Any) -> zoo.BackboneSpec:
     """
     spec = spec if isinstance(spec, zoo.BackboneSpec) else zoo.get(spec)
     if spec.builder is not None:
-        from zoo.backbones import ensure_local_module
+        from zoo.models import ensure_local_module
 
         ensure_local_module(spec)
         return spec

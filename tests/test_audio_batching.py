@@ -1,4 +1,4 @@
-"""Audio backbones run a whole batch in one graph (`zoo.audio_batching`).
+"""Audio backbones run a whole batch in one graph (`zoo.models._audio_batching`).
 
 Parameters come from the registry: for every audio backbone the vectorised path
 must give the embeddings that one module call per clip gives, in graph mode
@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.contracts import contract_for
+from zoo.models.contracts import contract_for
 from zoo.tfk import tf
 from tests.helpers import install
 
-# one-clip-per-call modules, which zoo vectorises over the batch (zoo.audio_batching)
+# one-clip-per-call modules, which zoo vectorises over the batch (zoo.models._audio_batching)
 AUDIO = [s.name for s in zoo.list_backbones() if contract_for(s).name == "framed_audio"]
 
 
@@ -27,7 +27,7 @@ def _waves(n: int, seconds: float, seed: int = 0) -> np.ndarray:
 
 
 def _one_call_per_clip(bb, waves):
-    from zoo.audio_batching import clip_embedding
+    from zoo.models import clip_embedding
 
     spec = bb.spec
     return np.stack([clip_embedding(bb._audio_obj, tf.constant(w), spec.output_key, spec.output_dim).numpy()
@@ -51,7 +51,7 @@ def test_batched_path_equals_one_call_per_clip(name, seconds):
 
 
 def test_eager_calls_reuse_one_traced_function():
-    from zoo.contracts.framed_audio import _EAGER as _EAGER_AUDIO
+    from zoo.models.contracts.framed_audio import _EAGER as _EAGER_AUDIO
 
     bb = zoo.load_backbone(install("yamnet"))
     for n in (2, 3, 5):
@@ -61,7 +61,7 @@ def test_eager_calls_reuse_one_traced_function():
 
 
 def test_module_that_cannot_be_vectorised_falls_back_to_per_clip(monkeypatch):
-    from zoo import audio_batching
+    from zoo.models import _audio_batching as audio_batching
 
     def refuse(*args, **kwargs):
         raise ValueError("pfor cannot convert this op")
@@ -69,7 +69,7 @@ def test_module_that_cannot_be_vectorised_falls_back_to_per_clip(monkeypatch):
     monkeypatch.setattr(audio_batching.tf, "vectorized_map", refuse)
     bb = zoo.load_backbone(install("yamnet"))
     waves = _waves(2, 1.2, seed=3)
-    from zoo.inputs import InputWarning
+    from zoo.models import InputWarning
 
     with pytest.warns(InputWarning, match=r"'yamnet' cannot be vectorised.*ValueError: pfor cannot convert"):
         got = tf.function(lambda w: audio_batching.batched(bb._audio_obj, w, "embeddings", 1024, "yamnet"))(

@@ -31,7 +31,7 @@ here they go through ``zoo train --data``. Registry TOML: tests/test_registry.py
 (test_malformed_user_registry) matches the messages; here each is checked for its exact
 class and fix, through ``zoo.reset_registry()`` and ``zoo list``.
 
-The heavy commands (train/evaluate/predict/export) come from ``zoo.commands``; their CLI
+The heavy commands (train/evaluate/predict/export) come from ``zoo.cli._run_commands``; their CLI
 cases are skipped while that module does not exist.
 """
 
@@ -60,8 +60,8 @@ from zoo.errors import (
     RegistryFileError, UnknownBackboneError, UnknownTaskError, ZooError,
 )
 
-HEAVY = importlib.util.find_spec("zoo.commands") is not None
-needs_heavy = pytest.mark.skipif(not HEAVY, reason="zoo.commands (zoo train/evaluate/predict/export) is not there yet")
+HEAVY = importlib.util.find_spec("zoo.cli._run_commands") is not None
+needs_heavy = pytest.mark.skipif(not HEAVY, reason="zoo.cli._run_commands (zoo train/evaluate/predict/export) is not there yet")
 
 IMG = 24  # raw image side used by the tests (the starter CNN resizes to 64x64 inside)
 
@@ -196,7 +196,7 @@ class Case:
     cli_error: type | None = None  # when the CLI raises another class than the API (e.g. files)
     cli_bad: list[str] | None = None  # when the CLI's message differs (another check or a file)
     cli_fix: list[str] | None = None
-    heavy: bool = False  # cli needs zoo.commands
+    heavy: bool = False  # cli needs zoo.cli._run_commands
     env: Callable[[Any], dict] | None = None  # (env) -> environment variables for both
 
     def __str__(self) -> str:
@@ -342,15 +342,15 @@ class Env:
 def env(files, request, tmp_path, monkeypatch):
     case = request.node.callspec.params.get("case") if hasattr(request.node, "callspec") else None
     # whatever a case does to the registry is undone afterwards
-    monkeypatch.setattr(zoo.registry, "_registry", zoo.registry.get_registry())
+    monkeypatch.setattr(zoo.registry._api, "_registry", zoo.registry.get_registry())
     if case is not None and case.env is not None:
         if case.id == "output_dim_mismatch":  # the starter exists (64-d) before the override says 65
-            from zoo.backbones import ensure_local_module
+            from zoo.models import ensure_local_module
 
             ensure_local_module(zoo.get("starter_text"))
         for k, v in case.env(Env(files, request, tmp_path)).items():
             monkeypatch.setenv(k, v)
-        monkeypatch.setattr(zoo.registry, "_registry", None)  # the CLI loads the registry afresh
+        monkeypatch.setattr(zoo.registry._api, "_registry", None)  # the CLI loads the registry afresh
     return Env(files, request, tmp_path)
 
 
@@ -397,7 +397,7 @@ def spy(monkeypatch):
         parser.parse_args = parse_args
         return parser
 
-    monkeypatch.setattr(zoo.cli, "build_parser", build_parser)
+    monkeypatch.setattr(zoo.cli._main, "build_parser", build_parser)
     return raised
 
 
@@ -447,7 +447,7 @@ def test_grey_and_rgba_images_are_converted(models):
     grey = rgb[..., :1]
     rgba = np.concatenate([rgb, np.full((2, IMG, IMG, 1), 7, np.uint8)], axis=-1)
     with warnings.catch_warnings():
-        warnings.simplefilter("error", zoo.inputs.InputWarning)  # nothing to warn about
+        warnings.simplefilter("error", zoo.models._inputs.InputWarning)  # nothing to warn about
         np.testing.assert_allclose(m.predict(grey, verbose=0), m.predict(np.repeat(grey, 3, -1), verbose=0), atol=1e-5)
         np.testing.assert_allclose(m.predict(rgba, verbose=0), m.predict(rgb, verbose=0), atol=1e-5)
 
@@ -456,7 +456,7 @@ def test_float_images_in_0_1_are_not_scaled_twice(models):
     m = models["starter_cnn"]
     rgb = np.random.RandomState(1).randint(0, 256, (2, IMG, IMG, 3)).astype(np.float32)
     rgb[:, 0, 0] = 255.0  # each image really spans 0-255
-    with pytest.warns(zoo.inputs.InputWarning, match=r"\[0, 1\].*not divided by 255 again"):
+    with pytest.warns(zoo.models._inputs.InputWarning, match=r"\[0, 1\].*not divided by 255 again"):
         scaled = m.predict(rgb / 255.0, verbose=0)
     np.testing.assert_allclose(scaled, m.predict(rgb, verbose=0), atol=1e-5)
 
@@ -553,10 +553,10 @@ def test_cli_train_skips_messy_files(files, tmp_path, capsys):
 def test_output_dim_mismatch_through_load_backbone(files, monkeypatch):
     """``zoo.load_backbone`` of an entry whose output_dim is wrong fails, at the latest on its first call."""
     import tensorflow as tf
-    from zoo.backbones import ensure_local_module
+    from zoo.models import ensure_local_module
 
     ensure_local_module(zoo.get("starter_text"))  # 64-d, built before the override says 65
-    monkeypatch.setattr(zoo.registry, "_registry", zoo.registry.get_registry())
+    monkeypatch.setattr(zoo.registry._api, "_registry", zoo.registry.get_registry())
     monkeypatch.setenv("ZOO_REGISTRY", str(files.reg_dim))
     zoo.reset_registry()
     with pytest.raises(OutputDimMismatchError) as ei:

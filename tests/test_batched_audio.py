@@ -32,7 +32,7 @@ def _waves(n=8, seconds=1.0, seed=0):
 
 def test_contract_and_entries():
     spec = zoo.get(NAME)
-    from zoo.contracts import contract_for
+    from zoo.models.contracts import contract_for
 
     assert contract_for(spec).name == "batched_audio"
     assert {s.name for s in zoo.list_backbones(pattern="trillsson*")} == {f"trillsson{i}" for i in range(1, 6)}

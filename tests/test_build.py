@@ -19,12 +19,12 @@ from helpers import as_params, build_kwargs, first_of, heavy_matrix, install, ma
 from helpers import seeded  # noqa: F401  (autouse fixture: fixed seeds)
 
 import zoo
-from zoo import heads
-from zoo.inputs import InputWarning
-from zoo.taskspec import resolve_callable
+from zoo.models import _heads as heads
+from zoo.models import InputWarning
+from zoo.registry import resolve_callable
 from zoo.tfk import keras, tf
 
-pytestmark = pytest.mark.filterwarnings("ignore::zoo.inputs.InputWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::zoo.models._inputs.InputWarning")
 
 
 def _expected_width(spec, task, kw):
@@ -215,7 +215,7 @@ def test_keras3_layers_rejected_with_hint():
 
 
 def test_bert_sentiment_defaults_adamw_warmup_full():
-    from zoo.optimizers import WarmupLinear
+    from zoo.models import WarmupLinear
 
     spec = install(first_of("text", bert=True, starter=False))
     data = toy_data(spec, "sentiment", n=8)

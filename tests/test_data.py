@@ -1,4 +1,4 @@
-"""Tests for zoo.data (folder / CSV / array loaders) and zoo.audio_io (WAV + resampling)."""
+"""Tests for zoo.data (folder / CSV / array loaders) and zoo.data._audio_io (WAV + resampling)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 
 import zoo.data as zd
-from zoo.audio_io import read_wav, resample, wav_info, write_wav
+from zoo.data import read_wav, resample, wav_info, write_wav
 from zoo.errors import ConfigurationError, DataError, InputError
 
 RED_GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\x00\x00\x00\x00\xff,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
@@ -299,13 +299,13 @@ def test_symlink_loops_do_not_hang(tmp_path):
 def test_unreadable_file_is_skipped(tmp_path, monkeypatch):
     root = zd.make_synthetic_folder(tmp_path, "text", n_per_class=2, classes=("a", "b"))
     locked = sorted((root / "a").iterdir())[0]
-    real = zd._read_bytes
+    real = zd._folders._read_bytes
 
     def fake(path, n=-1):
         if Path(path) == locked:
             raise PermissionError(13, "Permission denied", str(path))
         return real(path, n)
-    monkeypatch.setattr(zd, "_read_bytes", fake)
+    monkeypatch.setattr(zd._folders, "_read_bytes", fake)
     with pytest.warns(zd.DataWarning, match="permission denied"):
         ds = zd.from_folder(root, "text")
     assert ds.summary.class_counts == {"a": 1, "b": 2}

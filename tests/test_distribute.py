@@ -21,7 +21,7 @@ from helpers import first_of, install
 from helpers import seeded  # noqa: F401  (autouse fixture: fixed seeds)
 
 import zoo
-from zoo.distribute import STRATEGY_NAMES, resolve_strategy
+from zoo.models import STRATEGY_NAMES, resolve_strategy
 from zoo.tfk import tf
 
 TIMEOUT = 240

@@ -30,7 +30,7 @@ from helpers import seeded  # noqa: F401  (autouse fixture: fixed seeds)
 import zoo
 from zoo.tfk import tf
 
-pytestmark = pytest.mark.filterwarnings("ignore::zoo.inputs.InputWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::zoo.models._inputs.InputWarning")
 
 _ROOT = Path(tempfile.mkdtemp(prefix="zoo-exported-"))
 _CACHE = _ROOT / "hub"
@@ -122,7 +122,7 @@ def _data(spec, n=4):
 @pytest.mark.parametrize("name", NAMES)
 def test_zoo_info_module_block_count_equals_the_registry(name, recwarn):
     spec = exported(name)
-    from zoo.module_report import describe_module
+    from zoo.models import describe_module
 
     report = describe_module(spec)
     assert report["format"] == "saved_model_2"

@@ -20,7 +20,7 @@ from helpers import seeded  # noqa: F401  (autouse fixture: fixed seeds)
 import zoo
 from zoo.tfk import keras, tf
 
-pytestmark = pytest.mark.filterwarnings("ignore::zoo.inputs.InputWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::zoo.models._inputs.InputWarning")
 
 
 def _train_once(model, data, **kw):
@@ -138,7 +138,7 @@ def test_uint8_pixels_are_0_255_whatever_their_values():
 
 
 def test_input_range_minus_one_to_one():
-    from zoo.contracts.image import prepare_images
+    from zoo.models.contracts.image import prepare_images
 
     x = np.stack([np.zeros((4, 4, 3)), np.full((4, 4, 3), 255.0)]).astype(np.uint8)
     out = prepare_images(x, (4, 4, 3), (-1.0, 1.0)).numpy()

@@ -15,7 +15,7 @@ import zoo
 import zoo.training
 from zoo.tfk import keras, tf
 
-pytestmark = pytest.mark.filterwarnings("ignore::zoo.inputs.InputWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::zoo.models._inputs.InputWarning")
 
 
 def _vision_bn():
@@ -230,7 +230,7 @@ def extract_calls(monkeypatch):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(zoo.training, "extract_features", spy)
+    monkeypatch.setattr(zoo.training._fit, "extract_features", spy)
     return calls
 
 
@@ -265,7 +265,7 @@ def test_cached_and_uncached_training_reach_similar_accuracy():
     accuracy = {}
     for cache in (True, False):
         model.set_weights(initial)
-        zoo.training.compile_model(model, keras.optimizers.Adam(1e-2))
+        zoo.models.compile_model(model, keras.optimizers.Adam(1e-2))
         _train(model, data, epochs=15, cache_features=cache)
         accuracy[cache] = model.evaluate(test.x, test.y, verbose=0, return_dict=True)["accuracy"]
     assert min(accuracy.values()) >= 0.75, accuracy

@@ -7,7 +7,7 @@ Invariant everywhere: an input gives a result or a `zoo.ZooError`; nothing else
   strategies (known and random field names, values of every TOML type), then
   `spec_from_entry` on what parsed, and a full registry load from a fuzzed user file;
 * `spec_from_entry` on random Python entries (any field, any value, with and without a base);
-* freeze specs: `zoo.freeze.parse_freeze` and `FreezeSchedule.parse` on arbitrary and
+* freeze specs: `zoo.models._freeze.parse_freeze` and `FreezeSchedule.parse` on arbitrary and
   near-miss text, `Stage`/`FreezeSchedule` on random arguments;
 * the CLI: `zoo.cli.main(argv)` with argv drawn from subcommand names, flags and junk.
   ``list``/``info``/``plugins``/``tasks`` run for real; the heavy commands (train, evaluate,
@@ -38,15 +38,15 @@ from hypothesis import strategies as st  # noqa: E402
 import zoo  # noqa: E402
 import zoo.cli  # noqa: E402
 import zoo.registry  # noqa: E402
-from zoo.catalogue import _TYPES, parse_registry_text, spec_from_entry  # noqa: E402
+from zoo.registry._catalogue import _TYPES, parse_registry_text, spec_from_entry  # noqa: E402
 from zoo.errors import FreezeSpecError, RegistryFileError, ZooError  # noqa: E402
-from zoo.freeze import FreezeSchedule, Stage, parse_freeze  # noqa: E402
-from zoo.spec import SPEC_FIELDS, BackboneSpec  # noqa: E402
+from zoo.models import FreezeSchedule, Stage, parse_freeze  # noqa: E402
+from zoo.registry._spec import SPEC_FIELDS, BackboneSpec  # noqa: E402
 
 EXAMPLES: collections.Counter = collections.Counter()
-import zoo.cli_heavy  # noqa: E402
+import zoo.cli._heavy  # noqa: E402
 
-_REAL_HEAVY = zoo.cli_heavy._heavy
+_REAL_HEAVY = zoo.cli._heavy._heavy
 
 
 class FuzzReport(UserWarning):
@@ -237,7 +237,7 @@ def test_user_registry_file_full_load(tmp_path_factory, entries):
     count("user_registry_load")
     path = tmp_path_factory.getbasetemp() / "fuzz_registry.toml"
     path.write_text(render(entries, True), encoding="utf-8")
-    saved = zoo.registry._registry
+    saved = zoo.registry._api._registry
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ZOO_REGISTRY", str(path))
         try:
@@ -248,7 +248,7 @@ def test_user_registry_file_full_load(tmp_path_factory, entries):
             assert str(path) in str(exc)
             return
         finally:
-            zoo.registry._registry = saved
+            zoo.registry._api._registry = saved
     builtin = {s.name for s in zoo.list_backbones()}
     for name, entry in entries.items():
         spec = reg.backbones[name]
@@ -384,7 +384,7 @@ def stub_heavy():
         return run
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(zoo.cli_heavy, "_heavy", fake)
+        mp.setattr(zoo.cli._heavy, "_heavy", fake)
         yield ran
 
 
@@ -432,7 +432,7 @@ def test_cli_train_missing_name_or_data_really_run(tmp_path, monkeypatch):
     """``train`` without NAME or --data is refused by the command itself, before TensorFlow or any file."""
     count("not_hypothesis")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(zoo.cli_heavy, "_heavy", _REAL_HEAVY)  # the real commands, not the fuzzing stub
+    monkeypatch.setattr(zoo.cli._heavy, "_heavy", _REAL_HEAVY)  # the real commands, not the fuzzing stub
     for argv, part in ((["train"], "give a backbone NAME"), (["train", "starter_cnn"], "--data is required"),
                        (["train", "starter_cnn", "--data", "nowhere"], "nowhere' does not exist")):
         code, out, err = run_cli(argv)

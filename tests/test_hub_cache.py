@@ -1,4 +1,4 @@
-"""zoo.hub (resolving / loading TF Hub modules safely) and zoo.cache (cache tools).
+"""zoo.hub (resolving / loading TF Hub modules safely) and zoo.hub._tools (cache tools).
 
 Everything runs offline against a tiny SavedModel placed in a temp TFHUB_CACHE_DIR
 under sha1 of a real handle, so the cache layout is exactly TF Hub's.
@@ -25,7 +25,9 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import cache, hub
+import zoo.hub as cache
+import zoo.hub as hub
+from zoo.hub import _download, _integrity
 from zoo.errors import (
     CorruptCacheError, IntegrityError, InvalidSpecError, ModuleLoadError, ModuleNotCachedError,
     UnsafeArchiveError, ZooError,
@@ -113,7 +115,7 @@ def install(model_src: Path, handle: str, *, pin: str | None = None) -> Path:
     shutil.copytree(model_src, mdir)
     hub.write_descriptor(handle, mdir)
     if pin:
-        hub._write_sidecar(mdir, handle, pin, hub.tree_sha256(mdir))
+        _integrity._write_sidecar(mdir, handle, pin, hub.tree_sha256(mdir))
     return mdir
 
 
@@ -291,7 +293,7 @@ def test_pinned_cached_module(hubcache, model_src):
 def test_pinned_download_checks_digest_before_extracting(hubcache, archive, monkeypatch):
     monkeypatch.delenv("ZOO_OFFLINE")
     urls = []
-    monkeypatch.setattr(hub, "_fetch_archive", lambda url: urls.append(url) or archive)
+    monkeypatch.setattr(_download, "_fetch_archive", lambda url: urls.append(url) or archive)
     good = hashlib.sha256(archive).hexdigest()
 
     with pytest.raises(IntegrityError) as info:
@@ -314,7 +316,7 @@ def test_pinned_download_checks_digest_before_extracting(hubcache, archive, monk
 def test_pinned_download_refuses_unsafe_archive(hubcache, monkeypatch, tmp_path):
     monkeypatch.delenv("ZOO_OFFLINE")
     evil = _tar_bytes({"saved_model.pb": b"x", "../../escaped.txt": b"pwned"})
-    monkeypatch.setattr(hub, "_fetch_archive", lambda url: evil)
+    monkeypatch.setattr(_download, "_fetch_archive", lambda url: evil)
     with pytest.raises(UnsafeArchiveError, match=r"\.\."):
         hub.resolve(PINNED, sha256=hashlib.sha256(evil).hexdigest())
     assert not (tmp_path / "escaped.txt").exists() and leftovers(hubcache) == []
@@ -325,6 +327,7 @@ CHILD = textwrap.dedent("""
     from pathlib import Path
     import tensorflow_hub.resolver as resolver
     import zoo.hub as zh
+    from zoo.hub import _download
 
     archive, work, me, handle, pin = Path(sys.argv[1]).read_bytes(), Path(sys.argv[2]), *sys.argv[3:]
 
@@ -341,7 +344,7 @@ CHILD = textwrap.dedent("""
             time.sleep(0.01)
         return archive
 
-    zh._fetch_archive = fetch
+    _download._fetch_archive = fetch
     (work / f"ready-{me}").touch()
     deadline = time.time() + 60
     while len(list(work.glob("ready-*"))) < 2 and time.time() < deadline:
@@ -561,12 +564,61 @@ def test_unpack_refuses_bundle_not_matching_manifest(hubcache, model_src, tmp_pa
 
 
 def test_offline_mode_is_scoped_not_process_wide(hubcache, monkeypatch):
-    from zoo.hubcache import offline_mode
+    from zoo.hub import offline_mode
 
     monkeypatch.delenv("ZOO_OFFLINE", raising=False)
     monkeypatch.delenv("TFHUB_OFFLINE", raising=False)
-    monkeypatch.setattr(hub, "_fetch_archive", lambda url: pytest.fail(f"downloaded {url}"))
+    monkeypatch.setattr(_download, "_fetch_archive", lambda url: pytest.fail(f"downloaded {url}"))
     with offline_mode():
         with pytest.raises(ModuleNotCachedError, match="zoo is offline"):
             hub.resolve(PINNED, sha256="0" * 64)
     assert "ZOO_OFFLINE" not in os.environ and not hub.is_offline()
+
+
+def _serve(handler_body):
+    """A loopback HTTP server in a thread; ``handler_body(conn)`` answers each connection."""
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    stop = threading.Event()
+
+    def loop():
+        srv.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            threading.Thread(target=handler_body, args=(conn, stop), daemon=True).start()
+
+    threading.Thread(target=loop, daemon=True).start()
+    return srv.getsockname()[1], stop
+
+
+@pytest.mark.parametrize("pinned", [False, True])
+def test_a_stalled_server_ends_in_one_error_within_the_timeout_and_leaves_nothing(hubcache, monkeypatch, pinned,
+                                                                                 archive):
+    def stall(conn, stop):  # headers and half a body, then silence
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + archive[:100])
+        stop.wait(30)
+        conn.close()
+
+    port, stop = _serve(stall)
+    monkeypatch.delenv("ZOO_OFFLINE")
+    monkeypatch.setenv("ZOO_ALLOW_HTTP", "1")
+    monkeypatch.setenv("ZOO_DOWNLOAD_TIMEOUT", "0.5")
+    handle = f"http://127.0.0.1:{port}/stalls/1"
+    before = socket.getdefaulttimeout()
+    try:
+        with pytest.raises(ModuleNotCachedError, match="could not be downloaded") as err:
+            hub.resolve(handle, sha256=hashlib.sha256(archive).hexdigest() if pinned else None)
+    finally:
+        stop.set()
+    assert "timed out" in str(err.value)
+    assert socket.getdefaulttimeout() == before  # the timeout was the request's own, not the process's
+    mdir = hub.module_dir(handle)
+    assert not mdir.exists() and not hub.lock_path(mdir).exists()
+    assert not [p for p in hubcache.iterdir() if p.name.startswith(mdir.name)]

@@ -11,7 +11,7 @@ import warnings
 import pytest
 
 import zoo
-from zoo.catalogue import builtin_entries
+from zoo.registry import builtin_entries
 
 REQUIRED_NAMES = [
     "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", "efficientnet_b1",

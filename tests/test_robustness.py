@@ -35,8 +35,8 @@ import zoo
 import zoo.cli
 import zoo.registry
 
-HEAVY = importlib.util.find_spec("zoo.commands") is not None and importlib.util.find_spec("zoo.runs") is not None
-needs_runs = pytest.mark.skipif(not HEAVY, reason="zoo.commands / zoo.runs (zoo train --out) are not there yet")
+HEAVY = importlib.util.find_spec("zoo.cli._run_commands") is not None and importlib.util.find_spec("zoo.runs._rundir") is not None
+needs_runs = pytest.mark.skipif(not HEAVY, reason="zoo.cli._run_commands / zoo.runs._rundir (zoo train --out) are not there yet")
 
 
 # ----------------------------------------------------------------------------- plugins
@@ -73,7 +73,7 @@ def _twice(register):
 
 
 def _nameless_task(register):
-    register(zoo.TaskSpec(name="", head="zoo.heads:softmax_head"))
+    register(zoo.TaskSpec(name="", head="zoo.models._heads:softmax_head"))
 
 
 def _override_builtin(register):
@@ -142,7 +142,7 @@ def _clashing_command(cli):
 
 
 def _contract(register):
-    from zoo.contracts.text import SentenceEncoder
+    from zoo.models.contracts.text import SentenceEncoder
 
     class Reversed(SentenceEncoder):
         name, families = "reversed_text", ("reversed",)
@@ -157,7 +157,7 @@ def test_plugins_add_commands_and_contracts(fresh_registry, capsys):
         assert zoo.cli.main(["hello", "world"]) == 0
     assert capsys.readouterr().out == "hello world\n"
     assert zoo.cli.main(["list", "yam*"]) == 0 and "yamnet" in capsys.readouterr().out  # the built-in stays
-    from zoo.contracts import contract_for
+    from zoo.models.contracts import contract_for
 
     spec = zoo.BackboneSpec(name="rev", modality="text", handle="/m/rev", output_dim=8, family="reversed")
     assert contract_for(spec).name == "reversed_text"
@@ -401,7 +401,7 @@ def test_features_spilled_to_disk_are_removed_however_fit_ends(tmp_path, monkeyp
 def test_checkpoint_that_does_not_fit_and_one_that_is_corrupted_are_told_apart(tmp_path):
     import tensorflow as tf
 
-    from zoo.checkpoints import CheckpointInfo, checkpoint_objects, restore_weights
+    from zoo.runs import CheckpointInfo, checkpoint_objects, restore_weights
 
     ck = CheckpointInfo(tmp_path / "epoch-0001", 1, 0, {})
     ck.path.mkdir()

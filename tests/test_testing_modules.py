@@ -22,8 +22,8 @@ hub = pytest.importorskip("tensorflow_hub")
 
 import numpy as np  # noqa: E402
 
-from zoo.contracts import contract_for  # noqa: E402
-from zoo.freeze import group_blocks  # noqa: E402
+from zoo.models.contracts import contract_for  # noqa: E402
+from zoo.models import group_blocks  # noqa: E402
 from zoo.testing import (  # noqa: E402
     facts_for,
     install_in_hub_cache,

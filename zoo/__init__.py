@@ -15,25 +15,23 @@ from typing import Any
 
 from zoo.errors import *  # noqa: F403 - the error tree is part of the public API
 from zoo.errors import __all__ as _errors_all
-from zoo.hookspecs import hookimpl
-from zoo.registry import get, get_task, list_backbones, list_plugins, list_tasks, reset_registry
-from zoo.spec import BackboneSpec
-from zoo.taskspec import TaskSpec
+from zoo.registry import (BackboneSpec, Contract, TaskSpec, get, get_task, hookimpl, list_backbones, list_plugins,
+                          list_tasks, reset_registry)
 
 __version__ = "0.1.0"
 
 # heavy (TensorFlow) parts, imported on first use
 _LAZY = {
-    "load_backbone": "zoo.backbones",
-    "build": "zoo.builder",
+    "load_backbone": "zoo.models",
+    "build": "zoo.models",
     "fit": "zoo.training",
-    "FreezeSchedule": "zoo.freeze",
-    "Stage": "zoo.freeze",
+    "FreezeSchedule": "zoo.models",
+    "Stage": "zoo.models",
     "data": None,
 }
 
 __all__ = [
-    "BackboneSpec", "TaskSpec", "hookimpl", "get", "get_task", "list_backbones", "list_tasks", "list_plugins",
+    "BackboneSpec", "TaskSpec", "Contract", "hookimpl", "get", "get_task", "list_backbones", "list_tasks", "list_plugins",
     "reset_registry", "load_backbone", "build", "fit", "FreezeSchedule", "Stage", "data", "__version__",
     *_errors_all,
 ]

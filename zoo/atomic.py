@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 __all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "atomic_write_json", "replace_dir",
-           "owned_tmp_dir"]
+           "owned_tmp_dir", "json_default"]
 
 
 @contextlib.contextmanager
@@ -88,10 +88,16 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
         >>> atomic_write_json(p, {"a": 1}); json.loads(p.read_text())
         {'a': 1}
     """
-    atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
+    atomic_write_text(path, json.dumps(obj, indent=2, default=json_default) + "\n")
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """``json.dumps(default=...)`` for NumPy scalars and arrays and paths.
+
+    Example:
+        >>> import json, numpy as np; json.dumps({"x": np.float32(0.5)}, default=json_default)
+        '{"x": 0.5}'
+    """
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     if hasattr(value, "tolist"):

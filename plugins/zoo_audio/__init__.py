@@ -7,9 +7,9 @@ Example:
 """
 
 import zoo
-from zoo.catalogue import builtin_specs
-from zoo.paths import starter_dir
-from zoo.starters import STARTER_VERSION
+from zoo.registry import builtin_specs
+from zoo.hub import starter_dir
+from zoo.models import STARTER_VERSION
 
 __version__ = "0.1.0"
 
@@ -26,7 +26,7 @@ def register_backbones(register):
         register(spec)
     register(zoo.BackboneSpec(
         name="starter_audio", modality="audio", family="starter_audio", plugin="audio",
-        handle=str(starter_dir("starter_audio") / STARTER_VERSION), builder="zoo.starters:build_starter",
+        handle=str(starter_dir("starter_audio") / STARTER_VERSION), builder="zoo.models._starters:build_starter",
         output_dim=64, output_key="embeddings", sample_rate=16000, pretrained=False, license="Apache-2.0",
         block_pattern=r"block_(\d+)/", blocks=4, tags=("starter", "offline"),
         description="NOT PRETRAINED: log-mel + small conv encoder built locally with random weights (YAMNet-style outputs).",

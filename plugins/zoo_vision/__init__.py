@@ -10,9 +10,9 @@ Example:
 """
 
 import zoo
-from zoo.catalogue import builtin_specs
-from zoo.paths import starter_dir
-from zoo.starters import STARTER_VERSION
+from zoo.registry import builtin_specs
+from zoo.hub import starter_dir
+from zoo.models import STARTER_VERSION
 
 __version__ = "0.1.0"
 
@@ -29,7 +29,7 @@ def register_backbones(register):
         register(spec)
     register(zoo.BackboneSpec(
         name="starter_cnn", modality="vision", family="starter_cnn", plugin="vision",
-        handle=str(starter_dir("starter_cnn") / STARTER_VERSION), builder="zoo.starters:build_starter",
+        handle=str(starter_dir("starter_cnn") / STARTER_VERSION), builder="zoo.models._starters:build_starter",
         input_shape=(64, 64, 3), output_dim=64, pretrained=False, license="Apache-2.0",
         block_pattern=r"block_(\d+)/", blocks=5, tags=("starter", "offline"),
         description="NOT PRETRAINED: small CNN built locally with random weights, for offline demos and tests.",

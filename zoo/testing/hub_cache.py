@@ -31,7 +31,7 @@ from pathlib import Path
 import tensorflow as tf  # noqa: F401  (doctest namespace; the modules need it anyway)
 
 from zoo.errors import ConfigurationError
-from zoo.spec import BackboneSpec
+from zoo.registry import BackboneSpec
 from zoo.testing.modules import _built_module, _built_preprocessor, _place
 
 __all__ = ["install_in_hub_cache", "module_cache_dir"]

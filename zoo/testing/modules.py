@@ -21,76 +21,24 @@ Example:
 from __future__ import annotations
 
 import atexit
-import math
 import os
-import re
 import shutil
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import tensorflow as tf
 
 from zoo.errors import ConfigurationError
-from zoo.spec import BackboneSpec
+from zoo.registry import BackboneSpec
 from zoo.testing.facts import ModuleFacts, facts_for
+from zoo.testing.hub_object import HubObject, normal_weights, trace_call
 
-__all__ = ["make_module", "make_preprocessor", "clear_build_cache", "YAMNET_NUM_CLASSES"]
+__all__ = ["make_module", "make_preprocessor", "clear_build_cache", "VisionModule", "image_facts"]
 
-YAMNET_NUM_CLASSES = 521
 _CHANNELS = 8  # width of the tiny vision net
-_AUDIO_HIDDEN = 16
-
-
-# --------------------------------------------------------------------------- base object
-
-
-class HubObject(tf.Module):
-    """A ``tf.Module`` whose ``variables``/``trainable_variables``/``regularization_losses``
-    are saved as plain attributes (what the TF Hub reusable-SavedModel API reads).
-
-    Subclasses create variables with `_var` (full name, creation order kept) and
-    call `_expose` once all variables exist.
-    """
-
-    # Shadow tf.Module's computed properties so instances can store saved lists.
-    variables: Any = ()
-    trainable_variables: Any = ()
-    regularization_losses: Any = ()
-
-    def __init__(self, name: str | None = None) -> None:
-        super().__init__(name=name)
-        self._created: list[tf.Variable] = []
-        self._expose()
-
-    def _var(self, full_name: str, value: Any, trainable: bool = True) -> tf.Variable:
-        scope, _, leaf = full_name.rpartition("/")
-        value = np.asarray(value, dtype=np.float32)
-        if scope:
-            with tf.name_scope(scope + "/"):  # trailing "/": absolute scope, no uniquifying
-                v = tf.Variable(value, name=leaf, trainable=trainable)
-        else:
-            v = tf.Variable(value, name=leaf, trainable=trainable)
-        self._created.append(v)
-        return v
-
-    def _expose(self) -> None:
-        self.variables = list(self._created)
-        self.trainable_variables = [v for v in self._created if v.trainable]
-        self.regularization_losses = []
-
-
-def _trace(fn: Any, *specs: Any, training_values: tuple[bool, ...] = (False, True), **kwargs: Any) -> None:
-    """Trace ``fn`` for each Python value of ``training`` so the SavedModel keeps both."""
-    for training in training_values:
-        fn.get_concrete_function(*specs, training=training, **kwargs)
-
-
-def _normal(rng: np.random.RandomState, shape: tuple[int, ...], fan_in: int | None = None) -> np.ndarray:
-    fan_in = fan_in or (shape[0] if shape else 1)
-    return rng.normal(0.0, 1.0 / math.sqrt(max(fan_in, 1)), size=shape)
 
 
 # --------------------------------------------------------------------------- vision
@@ -116,21 +64,21 @@ class VisionModule(HubObject):
         h, w = facts.input_size  # type: ignore[misc]
         self._pool = max(1, min(h, w) // 16)
         c, d = _CHANNELS, facts.output_dim
-        self.stem_kernels = [self._var(f"{scope}/weights", _normal(rng, (3, 3, 3 if i == 0 else c, c), 27) * 2.0,
+        self.stem_kernels = [self._var(f"{scope}/weights", normal_weights(rng, (3, 3, 3 if i == 0 else c, c), 27) * 2.0,
                                        trainable) for i, scope in enumerate(facts.stem)]
         self.block_kernels: list[tf.Variable] = []
         for i, scope in enumerate(facts.blocks):
-            self.block_kernels.append(self._var(f"{scope}/project/weights", _normal(rng, (1, 1, c, c), c), trainable))
+            self.block_kernels.append(self._var(f"{scope}/project/weights", normal_weights(rng, (1, 1, c, c), c), trainable))
             if i == 0:
                 self.bn_gamma = self._var(f"{scope}/project/BatchNorm/gamma", np.ones(c), trainable)
                 self.bn_beta = self._var(f"{scope}/project/BatchNorm/beta", np.zeros(c), trainable)
                 self.bn_moving_mean = self._var(f"{scope}/project/BatchNorm/moving_mean", np.zeros(c), False)
                 self.bn_moving_variance = self._var(f"{scope}/project/BatchNorm/moving_variance", np.ones(c), False)
         top = facts.top or (facts.blocks[-1] + "/projection",)
-        self.top_kernel = self._var(f"{top[0]}/weights", _normal(rng, (c, d), c), trainable)
+        self.top_kernel = self._var(f"{top[0]}/weights", normal_weights(rng, (c, d), c), trainable)
         self.top_biases = [self._var(f"{scope}/biases", np.zeros(d), trainable) for scope in top[1:]]
         self._expose()
-        _trace(self.__call__, tf.TensorSpec([None, h, w, 3], tf.float32))
+        trace_call(self.__call__, tf.TensorSpec([None, h, w, 3], tf.float32))
 
     def _batch_norm(self, y: tf.Tensor, training: bool) -> tf.Tensor:
         if training:
@@ -160,84 +108,6 @@ class VisionModule(HubObject):
         for b in self.top_biases:
             out = out + b
         return out
-
-
-# --------------------------------------------------------------------------- audio
-
-
-def _class_names() -> list[str]:
-    known = ["Speech", "Child speech, kid speaking", "Conversation", "Narration, monologue", "Babbling",
-             "Speech synthesizer", "Shout", "Bellow", "Whoop", "Yell", "Children shouting", "Screaming",
-             "Whispering", "Laughter", "Baby laughter", "Giggle", "Snicker", "Belly laugh", "Chuckle, chortle",
-             "Crying, sobbing", "Music", "Dog", "Cat", "Silence", "Noise"]
-    return known + [f"Class {i}" for i in range(len(known), YAMNET_NUM_CLASSES)]
-
-
-def _write_class_map(path: Path) -> None:
-    import csv
-
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        wr = csv.writer(f)
-        wr.writerow(["index", "mid", "display_name"])
-        for i, name in enumerate(_class_names()):
-            wr.writerow([i, f"/m/zoo{i:04d}", name])
-
-
-class AudioModule(HubObject):
-    """YAMNet/VGGish-like: 0.96 s frames with 0.48 s hop over a 1-D waveform (YAMNet: 0.975 s of
-    samples per frame, as its 96 STFT frames of 25 ms every 10 ms need), a real
-    log-mel front end, mean-pooled per frame and projected.
-
-    YAMNet: ``__call__(waveform) -> (scores [N, 521], embeddings [N, D], log_mel [M, 64])``
-    plus ``class_map_path()``; VGGish (and other families): ``-> embeddings [N, D]``.
-    """
-
-    def __init__(self, spec: BackboneSpec, workdir: Path, seed: int = 0) -> None:
-        super().__init__(name="audio_module")
-        rng = np.random.RandomState(seed)
-        sr = spec.sample_rate or 16000
-        self._yamnet = spec.family == "yamnet"
-        window = 0.975 if self._yamnet else 0.96
-        self._frame, self._hop = int(round(window * sr)), int(round(0.48 * sr))
-        self._win, self._step = int(round(0.025 * sr)), int(round(0.010 * sr))
-        self._fft = 1 << (self._win - 1).bit_length()
-        mel = tf.signal.linear_to_mel_weight_matrix(64, self._fft // 2 + 1, sr, 125.0, min(7500.0, sr / 2.0))
-        self._mel = tf.constant(mel.numpy())
-        trainable = spec.fine_tunable
-        fam = re.sub(r"[^A-Za-z0-9_]", "_", spec.family or "audio")
-        hid = _AUDIO_HIDDEN
-        self.hidden_kernel = self._var(f"{fam}/hidden/kernel", _normal(rng, (64, hid), 8), trainable)
-        self.hidden_bias = self._var(f"{fam}/hidden/bias", rng.normal(0, 1, hid), trainable)
-        self.embedding_kernel = self._var(f"{fam}/embedding/kernel", _normal(rng, (hid, spec.output_dim)), trainable)
-        self.embedding_bias = self._var(f"{fam}/embedding/bias", np.zeros(spec.output_dim), trainable)
-        if self._yamnet:
-            self.logits_kernel = self._var(f"{fam}/logits/kernel", _normal(rng, (hid, YAMNET_NUM_CLASSES)), trainable)
-            self.logits_bias = self._var(f"{fam}/logits/bias", np.zeros(YAMNET_NUM_CLASSES), trainable)
-            csv_path = workdir / "yamnet_class_map.csv"
-            _write_class_map(csv_path)
-            self._class_map = tf.saved_model.Asset(str(csv_path))
-            self.class_map_path = tf.function(lambda: self._class_map.asset_path, input_signature=[])
-        self._expose()
-        self.__call__.get_concrete_function(tf.TensorSpec([None], tf.float32))
-
-    def _log_mel(self, signal: tf.Tensor) -> tf.Tensor:
-        stft = tf.signal.stft(signal, self._win, self._step, self._fft)
-        return tf.math.log(tf.tensordot(tf.abs(stft), self._mel, 1) + 1e-3)
-
-    @tf.function
-    def __call__(self, waveform: tf.Tensor) -> Any:
-        wav = tf.reshape(tf.convert_to_tensor(waveform, tf.float32), [-1])
-        extra = tf.maximum(tf.size(wav) - self._frame, 0)
-        n = 1 + (extra + self._hop - 1) // self._hop
-        padded = tf.pad(wav, [[0, self._frame + (n - 1) * self._hop - tf.size(wav)]])
-        frames = tf.signal.frame(padded, self._frame, self._hop)  # [N, frame]
-        pooled = tf.reduce_mean(self._log_mel(frames), axis=1)  # [N, 64]
-        hidden = tf.tanh(tf.matmul(pooled, self.hidden_kernel) + self.hidden_bias)
-        embeddings = tf.matmul(hidden, self.embedding_kernel) + self.embedding_bias
-        if not self._yamnet:
-            return embeddings
-        scores = tf.sigmoid(tf.matmul(hidden, self.logits_kernel) + self.logits_bias)
-        return scores, embeddings, self._log_mel(padded)
 
 
 # --------------------------------------------------------------------------- build + cache
@@ -282,7 +152,7 @@ def image_facts(spec: BackboneSpec) -> ModuleFacts:
 
 
 def _module_key(spec: BackboneSpec, seed: int) -> tuple:
-    from zoo.contracts import contract_for
+    from zoo.models.contracts import contract_for
 
     _check_not_starter(spec)
     contract = contract_for(spec)
@@ -290,7 +160,7 @@ def _module_key(spec: BackboneSpec, seed: int) -> tuple:
 
 
 def _build_obj(spec: BackboneSpec, workdir: Path, seed: int) -> tf.Module:
-    from zoo.contracts import contract_for
+    from zoo.models.contracts import contract_for
 
     return contract_for(spec).test_module(spec, workdir, seed)
 

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from zoo.spec import BackboneSpec
-from zoo.testing.modules import HubObject, _normal, _trace
+from zoo.registry import BackboneSpec
+from zoo.testing.hub_object import HubObject, normal_weights, trace_call
 from zoo.testing.facts import SOURCES, ModuleFacts, facts_for
 
 __all__ = ["VOCAB", "BertEncoderModule", "BertPreprocessorModule", "SentenceEncoderModule", "bert_facts"]
@@ -84,17 +84,17 @@ class BertEncoderModule(HubObject):
         self.position_embeddings = self._var(f"{position}/embeddings", rng.normal(0, 0.1, (_MAX_POSITIONS, h)), tr)
         self.type_embeddings = self._var(f"{types}/embeddings", rng.normal(0, 0.1, (2, h)), tr)
         self.norm_gamma = self._var(f"{norm}/gamma", np.ones(h), tr)
-        self.projections = [self._var(f"{scope}/kernel", np.eye(h) + _normal(rng, (h, h)) * 0.1, tr)
+        self.projections = [self._var(f"{scope}/kernel", np.eye(h) + normal_weights(rng, (h, h)) * 0.1, tr)
                             for scope in facts.stem[4:]]
-        self.layer_kernels = [self._var(f"{scope}/self_attention/query/kernel", _normal(rng, (h, h)), tr)
+        self.layer_kernels = [self._var(f"{scope}/self_attention/query/kernel", normal_weights(rng, (h, h)), tr)
                               for scope in facts.blocks]
-        self.pooler_kernel = self._var(f"{facts.top[0]}/kernel", _normal(rng, (h, d)), tr)
+        self.pooler_kernel = self._var(f"{facts.top[0]}/kernel", normal_weights(rng, (h, d)), tr)
         self.pooler_bias = self._var(f"{facts.top[0]}/bias", np.zeros(d), tr)
         # fixed widening of the hidden states to output_dim (a constant, not a variable)
-        self._widen = tf.constant(_normal(rng, (h, d)).astype(np.float32))
+        self._widen = tf.constant(normal_weights(rng, (h, d)).astype(np.float32))
         self._expose()
         spec_in = {k: tf.TensorSpec([None, None], tf.int32) for k in ("input_word_ids", "input_mask", "input_type_ids")}
-        _trace(self.__call__, spec_in)
+        trace_call(self.__call__, spec_in)
 
     @tf.function
     def __call__(self, inputs: dict[str, tf.Tensor], training: bool = False) -> dict[str, Any]:
@@ -217,7 +217,7 @@ class SentenceEncoderModule(HubObject):
 
             self._tokenizer = tf_text.WhitespaceTokenizer()
         self.embeddings = self._var(f"{fam}/embeddings", rng.normal(0, 1.0, (self._BUCKETS, self._EMBED)), tr)
-        self.projection_kernel = self._var(f"{fam}/projection/kernel", _normal(rng, (self._EMBED, spec.output_dim)), tr)
+        self.projection_kernel = self._var(f"{fam}/projection/kernel", normal_weights(rng, (self._EMBED, spec.output_dim)), tr)
         self.projection_bias = self._var(f"{fam}/projection/bias", np.zeros(spec.output_dim), tr)
         self._expose()
         self.__call__.get_concrete_function(tf.TensorSpec([None], tf.string))

@@ -1,0 +1,219 @@
+"""Argument definitions of the commands that need TensorFlow: train, evaluate, predict, export, cache, demo.
+
+Only argparse here (importing this module never imports TensorFlow); the work is
+done in `zoo.cli._run_commands`, `zoo.cli._export` and `zoo.cli._tools`, imported
+when a command runs.
+
+Example:
+    >>> from zoo.cli import build_parser
+    >>> args = build_parser().parse_args(["predict", "runs/x", "a sunny day", "--top-k", "2"])
+    >>> args.inputs, args.top_k
+    (['a sunny day'], 2)
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Callable
+
+from zoo.registry import hookimpl
+
+__all__ = ["register_commands", "EPILOGS", "COMMAND_MODULES"]
+
+# command name -> module holding ``cmd_<name>`` (imported only when the command runs)
+COMMAND_MODULES = {"train": "zoo.cli._run_commands", "evaluate": "zoo.cli._run_commands", "predict": "zoo.cli._run_commands",
+                   "export": "zoo.cli._export", "cache": "zoo.cli._tools", "demo": "zoo.cli._tools",
+                   "bench": "zoo.cli._tools"}
+
+EPILOGS = {
+    "train": """examples:
+  zoo train starter_cnn --data ./shapes --epochs 5 --out runs/shapes
+  zoo train mobilenet_v2 --data ./flowers --schedule "frozen:2@1e-3,top:2:1@1e-4" --out runs/flowers
+  zoo train starter_text --task sentiment --data reviews.csv --csv-text-column review --csv-label-column stars
+  zoo train --resume --out runs/flowers          # continue an interrupted run from its last checkpoint
+
+data: a folder with one sub-folder per class (images .jpg/.png/.bmp/.gif, text .txt,
+audio .wav; the backbone decides which), or a .csv/.tsv with an input and a label column.
+--schedule: comma-separated FREEZE:EPOCHS[@LR] stages; FREEZE is frozen, full or top:K.
+The run folder gets run.json, checkpoints/ (one per epoch), model/ (SavedModel taking raw
+inputs), labels.txt, metrics.json and training_curve.png.""",
+    "evaluate": """examples:
+  zoo evaluate runs/flowers --data ./flowers_test
+  zoo evaluate runs/reviews --data test.csv --json
+
+prints accuracy and per-class precision / recall / F1, and writes the confusion
+matrix as a PNG (default DIR/confusion_matrix.png).""",
+    "predict": """examples:
+  zoo predict runs/flowers rose1.jpg tulip.png
+  zoo predict runs/reviews "what a wonderful film" "dull and too long" --top-k 2
+  zoo predict runs/sounds clip.wav --json
+
+inputs are image or .wav files, or literal strings for text models (the run's
+modality decides); the exported SavedModel (DIR/model) is used, not a rebuild.""",
+    "export": """examples:
+  zoo export runs/flowers --format savedmodel --out /srv/models/flowers/1
+  zoo export runs/flowers --format tflite --quantize dynamic
+  zoo export runs/flowers --format tflite --quantize int8 --out flowers_int8.tflite
+  zoo export runs/reviews --format tflite --select-tf-ops
+
+savedmodel: copy DIR/model and check its serving signature on a dummy input.
+tflite: vision models take float32 [B, H, W, 3] pixels 0-255; ops TFLite cannot run
+are named in the error (--select-tf-ops lets TensorFlow run them via Flex).""",
+    "cache": """examples:
+  zoo cache ls
+  zoo cache prefetch mobilenet_v2 yamnet
+  zoo cache verify
+  zoo cache clear mobilenet_v2
+  zoo cache pack mobilenet_v2 bert_small --to bundle.tar.gz
+  zoo cache unpack bundle.tar.gz        # on the offline machine""",
+    "demo": """examples:
+  zoo demo
+  zoo demo --quick --out /tmp/zoo-demo
+
+trains vision, text and audio models on small generated datasets with the starter
+backbones (random weights, NOT pretrained; offline), evaluates them on held-out
+data, exports, reloads the export and predicts, then prints a report.""",
+    "bench": """examples:
+  zoo bench --quick
+  zoo bench --cases 1,3 --reps 5
+
+needs a source checkout (the benchmarks/ folder); prints medians, zoo/baseline
+ratios and targets, and writes benchmarks/results.json.""",
+}
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1), e.g. 0.2, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _heavy(name: str) -> Callable[[argparse.Namespace], int]:
+    """The function that runs ``cmd_<name>`` of ``COMMAND_MODULES[name]`` (imported when it runs)."""
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(COMMAND_MODULES[name]), f"cmd_{name}")(args)
+
+    return run
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    """zoo's train / evaluate / predict / export / cache / demo / bench commands (the same hook as plugins;
+    their modules, and TensorFlow, are imported only when a command runs).
+
+    Example:
+        >>> from zoo.cli import build_parser
+        >>> build_parser().parse_args(["train", "starter_cnn", "--data", "d"]).val_split is None
+        True
+    """
+    def cmd(name: str, help_text: str) -> argparse.ArgumentParser:
+        return cli.add(name, help_text, epilog=EPILOGS.get(name))
+
+    heavy = _heavy
+
+    s = cmd("train", "train a backbone + head on a class folder or CSV; checkpoints every epoch, exports at the end")
+    s.add_argument("name", nargs="?", metavar="NAME", help="registered backbone (see `zoo list`); optional with --resume")
+    s.add_argument("--task", metavar="TASK", help="classification (default), binary or sentiment")
+    s.add_argument("--data", metavar="PATH", help="folder with one sub-folder per class, or a .csv/.tsv file")
+    s.add_argument("--val-split", type=_fraction, metavar="F", help="fraction held out for validation (default 0.2; 0: none)")
+    s.add_argument("--epochs", type=_positive_int, metavar="N", help="epochs without --schedule (default 5)")
+    s.add_argument("--batch-size", type=_positive_int, metavar="B", help="default 32")
+    s.add_argument("--freeze", metavar="SPEC", help="frozen (default), full or top:K (blocks nearest the output)")
+    s.add_argument("--schedule", metavar="STAGES", help='gradual unfreezing, e.g. "frozen:2@1e-3,top:2:1@1e-4"')
+    s.add_argument("--learning-rate", type=_positive_float, metavar="LR", help="default 3e-3 frozen (the head), 1e-4 fine-tuning (3e-5 BERT-style); the new head trains at 1e-3 while fine-tuning")
+    s.add_argument("--csv-text-column", metavar="COLUMN", help="CSV column holding the text")
+    s.add_argument("--csv-image-column", metavar="COLUMN", help="CSV column holding image paths (relative to the CSV's folder)")
+    s.add_argument("--csv-audio-column", metavar="COLUMN", help="CSV column holding .wav paths (relative to the CSV's folder)")
+    s.add_argument("--csv-label-column", metavar="COLUMN", help="CSV column holding the labels (default: label)")
+    s.add_argument("--out", metavar="DIR", help="run folder (default: runs/NAME)")
+    s.add_argument("--resume", action="store_true", help="continue the interrupted run in --out from its last checkpoint")
+    s.add_argument("--force", action="store_true", help="overwrite an existing run in --out")
+    s.add_argument("--seed", type=int, metavar="S", help="random seed for the split, shuffling and initialisation (default 42)")
+    s.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress")
+    s.set_defaults(func=heavy("train"))
+
+    s = cmd("evaluate", "evaluate a trained run on labelled data: accuracy, per-class table, confusion matrix PNG")
+    s.add_argument("run", metavar="DIR", help="run folder written by `zoo train`")
+    s.add_argument("--data", required=True, metavar="PATH", help="class folder or CSV with the same classes")
+    s.add_argument("--out", metavar="PNG", help="confusion matrix PNG (default DIR/confusion_matrix.png)")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=heavy("evaluate"))
+
+    s = cmd("predict", "predict with a trained run's exported model: top-k labels with scores")
+    s.add_argument("run", metavar="DIR", help="run folder written by `zoo train` (or an exported SavedModel)")
+    s.add_argument("inputs", nargs="+", metavar="FILE_OR_TEXT", help="image / .wav files, or strings for text models")
+    s.add_argument("--top-k", type=_positive_int, default=3, metavar="K", help="labels per input (default 3)")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=heavy("predict"))
+
+    s = cmd("export", "export a trained run as a SavedModel or TFLite file")
+    s.add_argument("run", metavar="DIR", help="run folder written by `zoo train`")
+    s.add_argument("--format", choices=["savedmodel", "tflite"], default="savedmodel")
+    s.add_argument("--quantize", choices=["dynamic", "float16", "int8"], help="TFLite quantization")
+    s.add_argument("--select-tf-ops", action="store_true", help="TFLite: allow TensorFlow ops (Flex delegate)")
+    s.add_argument("--out", metavar="PATH", help="target path (default: DIR/model.tflite; savedmodel: verify DIR/model in place)")
+    s.set_defaults(func=heavy("export"))
+
+    s = cmd("cache", "inspect and manage the TF Hub module cache (offline / air-gapped use)")
+    sub = s.add_subparsers(dest="cache_command", metavar="ACTION", parser_class=type(s))
+    sub.required = True
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text)
+
+    a = action("ls", "list cached modules")
+    a.add_argument("--json", action="store_true")
+    a = action("prefetch", "download the modules of backbones into the cache")
+    a.add_argument("names", nargs="+", metavar="NAME")
+    a = action("verify", "check cached modules (complete, sha256 pins, loadable); exit 1 if any fails")
+    a.add_argument("names", nargs="*", metavar="NAME", help="default: every cached module")
+    a.add_argument("--no-load", action="store_true", help="skip loading each module (faster)")
+    a.add_argument("--json", action="store_true")
+    a = action("clear", "remove a backbone's cached modules (--all: every module)")
+    a.add_argument("names", nargs="*", metavar="NAME")
+    a.add_argument("--all", action="store_true")
+    a = action("pack", "write the cached modules of backbones into a bundle (tar, .tar.gz, .tar.xz)")
+    a.add_argument("names", nargs="+", metavar="NAME")
+    a.add_argument("--to", required=True, metavar="BUNDLE")
+    a = action("unpack", "install the modules of a bundle into the cache")
+    a.add_argument("bundle", metavar="BUNDLE")
+    s.set_defaults(func=heavy("cache"))
+
+    s = cmd("demo", "end-to-end demo on generated data with the starter backbones (offline, a few minutes)")
+    s.add_argument("--out", metavar="DIR", help="folder for data, runs and report (default: a new temp folder)")
+    s.add_argument("--quick", action="store_true", help="smaller data and fewer epochs (under a minute)")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.set_defaults(func=heavy("demo"))
+
+    s = cmd("bench", "benchmark zoo against hand-written hub.KerasLayer code (runs python -m benchmarks)")
+    s.add_argument("--quick", action="store_true", help="small N, 1 repetition: proves it runs, timings meaningless")
+    s.add_argument("--cases", help="comma-separated case numbers, e.g. 1,3 (default: all)")
+    s.add_argument("--reps", type=int, help="repetitions per side (default 3)")
+    s.add_argument("--out", metavar="JSON", help="results file (default benchmarks/results.json)")
+    s.set_defaults(func=heavy("bench"))

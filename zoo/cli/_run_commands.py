@@ -1,0 +1,225 @@
+"""Implementations of the heavy ``zoo`` commands train, evaluate and predict.
+
+``zoo export`` lives in `zoo.cli._export`; ``zoo cache``, ``demo`` and ``bench`` in
+`zoo.cli._tools`; `zoo.cli._heavy.COMMAND_MODULES` says which module holds which command.
+
+Each ``cmd_<name>(args)`` takes the ``argparse.Namespace`` built by `zoo.cli._heavy` and
+returns the exit status; errors are raised as `zoo.ZooError` (the CLI prints one line
+and exits 2). Arguments are checked before TensorFlow is imported wherever possible.
+
+Example (prose: it needs a trained run)::
+
+    from zoo.cli import main
+    main(["predict", "runs/reviews", "a sunny warm day", "--top-k", "1"])
+    # -> runs/reviews: text model, labels: rainy, sunny
+    # -> a sunny warm day  ->  sunny 0.982
+    # -> 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from zoo.data import text_bytes
+from zoo.errors import ConfigurationError, DataError
+from zoo.quiet import quiet_tensorflow
+
+__all__ = ["cmd_train", "cmd_evaluate", "cmd_predict", "quiet_tensorflow"]
+
+_TRAIN_FIELDS = {  # argparse dest -> RunConfig field
+    "task": "task", "data": "data", "val_split": "val_split", "epochs": "epochs", "batch_size": "batch_size",
+    "freeze": "freeze", "schedule": "schedule", "learning_rate": "learning_rate",
+    "csv_text_column": "csv_text_column", "csv_image_column": "csv_image_column",
+    "csv_audio_column": "csv_audio_column", "csv_label_column": "csv_label_column", "seed": "seed",
+}
+
+
+# --------------------------------------------------------------------------- train
+
+
+def _train_config(args: argparse.Namespace) -> tuple[Any, str]:
+    from zoo.runs import RunConfig, RunDir
+
+    given = {field: getattr(args, dest) for dest, field in _TRAIN_FIELDS.items() if getattr(args, dest, None) is not None}
+    if args.resume:
+        if args.force:
+            raise ConfigurationError("--resume continues a run and --force starts it over: give only one")
+        out = args.out or (f"runs/{args.name}" if args.name else None)
+        if out is None:
+            raise ConfigurationError("--resume needs the run folder: zoo train --resume --out DIR")
+        run = RunDir(out)
+        if not run.exists():
+            raise ConfigurationError(f"nothing to resume in '{out}' (no run.json); start the run without --resume")
+        cfg = run.read_config()
+        if args.name and args.name != cfg.backbone:
+            raise ConfigurationError(f"'{out}' is a run of {cfg.backbone!r}, not {args.name!r}; drop NAME with --resume")
+        if given.get("data"):
+            given["data"] = str(Path(given["data"]).expanduser().resolve())
+        ignored = sorted(f"--{k.replace('_', '-')}" for k, v in given.items() if getattr(cfg, k) != v)
+        if ignored:
+            warnings.warn(f"--resume uses the arguments stored in {out}/run.json; ignored: {', '.join(ignored)}",
+                          UserWarning, stacklevel=2)
+        return cfg, out
+    if not args.name:
+        raise ConfigurationError("give a backbone NAME (see `zoo list`), e.g. zoo train starter_cnn --data ./shapes; "
+                                 "or continue a run with --resume --out DIR")
+    if not args.data:
+        raise ConfigurationError("--data is required: a folder with one sub-folder per class, or a .csv file")
+    if args.schedule and args.epochs is not None:
+        raise ConfigurationError("give --epochs or --schedule, not both (the schedule's stages set the epochs)")
+    cfg = RunConfig(backbone=args.name, data=str(Path(args.data).expanduser().resolve()))
+    for k, v in given.items():
+        if k != "data":
+            setattr(cfg, k, v)
+    if cfg.schedule:
+        cfg.epochs = None
+    return cfg, args.out or f"runs/{args.name}"
+
+
+def _check_folder(path: Path) -> None:
+    """Cheap checks of a data folder before TensorFlow is loaded (zoo.data does the full ones)."""
+    if not path.is_dir():
+        return
+    classes = [p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    if len(classes) < 2:
+        found = f"only the class folder {classes[0].name!r}" if classes else "no class sub-folders"
+        raise DataError(f"data folder '{path}' has {found}; it needs one sub-folder per class (at least 2), "
+                        "e.g. data/cats/1.jpg and data/dogs/1.jpg")
+    if not any(f for c in classes for _, _, files in os.walk(c) for f in files if not f.startswith(".")):
+        raise DataError(f"the class folders of '{path}' ({', '.join(sorted(c.name for c in classes)[:5])}) are empty; "
+                        "put the examples of each class in its folder")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``zoo train``: see ``zoo train --help``.
+
+    Example:
+        main(["train", "starter_text", "--data", "reviews", "--epochs", "3", "--out", "runs/r"])
+        # -> 0
+    """
+    from zoo.runs import check_config
+
+    cfg, out = _train_config(args)
+    check_config(cfg)
+    _check_folder(Path(cfg.data))
+    quiet_tensorflow()
+    from zoo.runs import train_run
+    verbose = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
+    try:
+        result = train_run(cfg, out, resume=args.resume, force=args.force, verbose=verbose)
+    except KeyboardInterrupt:
+        print(f"zoo: training stopped; every finished epoch is checkpointed: continue with "
+              f"zoo train --resume --out {out}", file=sys.stderr)
+        raise
+    if result is None:
+        print(f"run '{out}' has already finished all {cfg.total_epochs} epochs; nothing to do "
+              "(use --force to train it again)")
+        return 0
+    m = result.metrics
+    note = "" if m["pretrained"] else f" ({cfg.backbone} is NOT pretrained)"
+    acc = m.get("accuracy")
+    acc_text = f"{m['accuracy_split']} accuracy {acc:.4f}" if acc is not None else "no accuracy"
+    print(f"trained {cfg.backbone} for {m['epochs']} epochs{note}: {acc_text}; "
+          f"{m['data']['n_train']} train / {m['data']['n_val']} val examples, {m['data']['n_skipped']} skipped")
+    run = result.run
+    print(f"run folder {run.path}: model/ (SavedModel), labels.txt, metrics.json, training_curve.png, checkpoints/")
+    return 0
+
+
+# --------------------------------------------------------------------------- evaluate / predict
+
+
+def _open_run(path: str) -> tuple[Path, dict, dict]:
+    """(model dir, export metadata, run.json info or {}) for a run folder or an exported SavedModel."""
+    from zoo.export import read_export_meta
+    from zoo.runs import RunDir
+
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise ConfigurationError(f"'{path}' does not exist; pass the --out folder of a `zoo train` run")
+    run = RunDir(p)
+    if run.exists():
+        info = run.info()
+        return run.model_dir, read_export_meta(run.model_dir), info
+    if (p / "saved_model.pb").exists():
+        return p, read_export_meta(p), {}
+    raise ConfigurationError(f"'{path}' is not a zoo run folder (no run.json) or an exported model")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``zoo evaluate DIR --data PATH``: accuracy, per-class table, confusion matrix PNG.
+
+    Example:
+        main(["evaluate", "runs/r", "--data", "reviews_test"])
+        # -> 0
+    """
+    from zoo.atomic import atomic_write_json
+    from zoo.runs import RunDir
+
+    model_dir, meta, info = _open_run(args.run)
+    data_path = Path(args.data).expanduser()
+    if not data_path.exists():
+        raise DataError(f"--data '{args.data}' does not exist; pass a class folder or a .csv file")
+    _check_folder(data_path)
+    quiet_tensorflow()
+    from zoo.runs import evaluate_export
+
+    report = evaluate_export(model_dir, meta, info, data_path)
+    from zoo.runs import format_report, plot_confusion_matrix
+
+    out = Path(args.out).expanduser() if args.out else (
+        RunDir(args.run).confusion_path if info else model_dir / "confusion_matrix.png")
+    plot_confusion_matrix(report["confusion_matrix"], report["class_names"], out,
+                          title=f"{meta['backbone']} on {data_path.name}")
+    report["confusion_matrix_png"] = str(out)
+    if info:
+        atomic_write_json(RunDir(args.run).path / "evaluation.json", report)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{args.run}: {meta['backbone']} ({meta['modality']}) on {args.data}")
+    if report.get("n_skipped"):
+        print(f"skipped {report['n_skipped']} unusable file(s) (listed with --json)")
+    print(format_report(report))
+    print(f"confusion matrix: {out}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """``zoo predict DIR FILE_OR_TEXT...``: top-k labels with scores from the exported model.
+
+    Example:
+        main(["predict", "runs/r", "sunny and warm", "--json"])
+        # -> 0
+    """
+    model_dir, meta, info = _open_run(args.run)
+    modality = info.get("modality") or meta["modality"]
+    quiet_tensorflow()
+    from zoo.export import load_model, predict_scores, read_inputs
+
+    inputs = read_inputs(meta, args.inputs)
+    scores = predict_scores(load_model(model_dir), meta, inputs)
+    names = list(meta["class_names"])
+    k = min(args.top_k, len(names))
+    results = []
+    for item, row in zip(args.inputs, scores):
+        order = row.argsort()[::-1][:k]
+        shown = text_bytes(item).decode("utf-8", "replace")  # undecodable argv bytes shown as U+FFFD
+        results.append({"input": shown, "predictions": [{"label": names[i], "score": float(row[i])} for i in order]})
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    note = "" if meta.get("pretrained", True) else f" (backbone {meta['backbone']} is NOT pretrained)"
+    print(f"{args.run}: {modality} model, labels: {', '.join(names)}{note}")
+    width = min(max(len(r["input"]) for r in results), 50)
+    for r in results:
+        preds = "  ".join(f"{p['label']} {p['score']:.3f}" for p in r["predictions"])
+        text = r["input"] if len(r["input"]) <= 50 else r["input"][:47] + "..."
+        print(f"{text.ljust(width)}  ->  {preds}")
+    return 0

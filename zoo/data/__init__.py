@@ -1,0 +1,51 @@
+"""Data loaders: folders, CSV files and arrays to datasets; image, text and audio decoding.
+
+Public surface: the names in ``__all__``; the ``_modules`` of this package are private.
+Names load on first use (no TensorFlow at import).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "as_dataset": "_arrays",
+    "from_arrays": "_arrays",
+    "WavInfo": "_audio_io",
+    "read_wav": "_audio_io",
+    "resample": "_audio_io",
+    "wav_info": "_audio_io",
+    "write_wav": "_audio_io",
+    "from_csv": "_csv",
+    "DataSummary": "_dataset",
+    "Dataset": "_dataset",
+    "DataWarning": "_files",
+    "SkippedFile": "_files",
+    "decode_image_bytes": "_files",
+    "resize_pixels": "_files",
+    "from_folder": "_folders",
+    "read_image": "_folders",
+    "AUDIO_EXTENSIONS": "_kinds",
+    "FileKind": "_kinds",
+    "IMAGE_EXTENSIONS": "_kinds",
+    "KINDS": "_kinds",
+    "TEXT_EXTENSIONS": "_kinds",
+    "kind_of": "_kinds",
+    "make_synthetic_folder": "_synthetic",
+    "text_bytes": "_text",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,38 @@
+"""Export: SavedModels with serving signatures on raw inputs, and TFLite.
+
+Public surface: the names in ``__all__``; the ``_modules`` of this package are private.
+Names load on first use (no TensorFlow at import).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "EXPORT_META": "_savedmodel",
+    "copy_savedmodel": "_savedmodel",
+    "load_model": "_savedmodel",
+    "predict_scores": "_savedmodel",
+    "read_export_meta": "_savedmodel",
+    "read_inputs": "_savedmodel",
+    "save_model": "_savedmodel",
+    "verify_export": "_savedmodel",
+    "QUANTIZE_MODES": "_tflite",
+    "export_tflite": "_tflite",
+    "unsupported_ops": "_tflite",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,65 @@
+"""`TaskSpec`: what a task is, as data (no TensorFlow at import).
+
+A task turns backbone features into outputs, and says which loss, metrics and
+labels go with them. Plugins register tasks with the ``register_tasks`` hook.
+
+Example:
+    >>> from zoo.registry._taskspec import TaskSpec
+    >>> t = TaskSpec(name="ranking", description="pairwise ranking", head="my_pkg.tasks:ranking_head")
+    >>> t.needs_num_classes
+    False
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+__all__ = ["TaskSpec", "resolve_callable"]
+
+
+def resolve_callable(ref: str | Callable) -> Callable:
+    """Turn ``"package.module:function"`` into the function (callables pass through).
+
+    Example:
+        >>> resolve_callable("os.path:join")("a", "b")
+        'a/b'
+    """
+    if callable(ref):
+        return ref
+    module, _, attr = str(ref).partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A task: the head it puts on the features, its loss and metrics.
+
+    Fields:
+        name: registry name used in ``zoo.build(..., task=name)``.
+        description: one line for ``zoo list --tasks``.
+        head: ``"module:function"`` or callable ``(features, *, num_classes, options) -> outputs``
+            building the task's output layer(s) with tf_keras.
+        compile: ``"module:function"`` or callable ``(*, num_classes, options) -> (loss, metrics)``.
+        needs_num_classes: ``num_classes`` is required.
+        modalities: modalities it applies to (empty: all).
+        label_kind: ``"int"``, ``"binary"``, ``"multi_hot"``, ``"float"`` or ``"none"``.
+        default_lr: learning rate when the user gives none (None: per backbone default).
+
+    Example:
+        >>> TaskSpec(name="t", head="m:f").modalities
+        ()
+    """
+
+    name: str
+    head: str | Callable
+    description: str = ""
+    compile: str | Callable | None = None
+    needs_num_classes: bool = False
+    modalities: tuple[str, ...] = ()
+    label_kind: str = "int"
+    default_lr: float | None = None

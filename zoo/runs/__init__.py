@@ -1,0 +1,50 @@
+"""Run directories: ``zoo train`` / ``zoo evaluate`` runs, checkpoints, reports and the demo.
+
+Public surface: the names in ``__all__``; the ``_modules`` of this package are private.
+Names load on first use (no TensorFlow at import).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "CheckpointInfo": "_checkpoints",
+    "checkpoint_objects": "_checkpoints",
+    "restore_weights": "_checkpoints",
+    "RunConfig": "_config",
+    "DEMO_SETUPS": "_demo",
+    "format_demo_report": "_demo",
+    "run_demo": "_demo",
+    "evaluate_export": "_evaluate",
+    "classification_report": "_reports",
+    "confusion_matrix": "_reports",
+    "format_report": "_reports",
+    "per_class_metrics": "_reports",
+    "plot_confusion_matrix": "_reports",
+    "plot_training_curve": "_reports",
+    "KEEP_CHECKPOINTS": "_rundir",
+    "RUN_FILES": "_rundir",
+    "RunDir": "_rundir",
+    "CSV_SUFFIXES": "_train",
+    "TrainResult": "_train",
+    "check_config": "_train",
+    "load_data": "_train",
+    "supported_task": "_train",
+    "train_run": "_train",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,298 @@
+"""The ``zoo train`` pipeline: data folder or CSV -> model -> per-epoch checkpoints -> exported run directory.
+
+`check_config` validates every argument before TensorFlow is loaded; `train_run` does
+the work (used by ``zoo train`` and ``zoo demo``); `load_data` reads a run's data the
+way training did (``zoo evaluate`` uses it on new data).
+
+Test hook: with ``ZOO_INTERRUPT_AFTER_EPOCH=N`` training raises ``KeyboardInterrupt``
+right after the checkpoint of epoch N is written (simulates a kill between epochs).
+
+Example:
+    cfg = RunConfig(backbone="starter_text", data="data/reviews", schedule="frozen:3@1e-2,top:1:1@1e-3")
+    result = train_run(cfg, "runs/reviews")
+    result.metrics["accuracy"] > 0.8
+    # -> True
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from zoo.errors import ConfigurationError, DataError
+from zoo.atomic import atomic_write_json, atomic_write_text
+from zoo.runs._checkpoints import CheckpointInfo, checkpoint_objects, restore_weights
+from zoo.runs._rundir import RunConfig, RunDir
+
+__all__ = ["TrainResult", "check_config", "load_data", "train_run", "supported_task", "CSV_SUFFIXES"]
+
+CSV_SUFFIXES = (".csv", ".tsv")
+
+
+@dataclass
+class TrainResult:
+    """What `train_run` produced: the in-memory model, the run directory and the final metrics.
+
+    Example:
+        result.run.model_dir
+        # -> PosixPath('runs/reviews/model')
+    """
+
+    model: Any
+    run: RunDir
+    class_names: list
+    history: dict
+    metrics: dict
+    data: Any
+    resumed_from: int | None
+    seconds: float
+
+
+def supported_task(task: Any) -> bool:
+    """True for tasks ``zoo train`` can learn from class folders / label columns (softmax or one sigmoid).
+
+    Example:
+        >>> import zoo; supported_task(zoo.get_task("classification")), supported_task(zoo.get_task("regression"))
+        (True, False)
+    """
+    return task.label_kind in ("int", "binary") and task.name != "embedding"
+
+
+def check_config(cfg: RunConfig) -> tuple[Any, Any]:
+    """Validate a run's arguments without loading TensorFlow; returns ``(backbone spec, task spec)``.
+
+    Example:
+        >>> check_config(RunConfig(backbone="starter_text", data="/nonexistent"))
+        Traceback (most recent call last):
+        ...
+        zoo.errors.DataError: --data '/nonexistent' does not exist; pass a folder with one sub-folder per class, or a .csv file
+    """
+    import zoo
+    from zoo.models import FreezeSchedule, parse_freeze
+
+    spec = zoo.get(cfg.backbone)
+    task = zoo.get_task(cfg.task)
+    if not supported_task(task):
+        raise ConfigurationError(f"zoo train learns class labels; task {task.name!r} needs other targets: use "
+                                 "classification, binary or sentiment here, or the Python API (zoo.build / zoo.fit)")
+    if task.modalities and spec.modality not in task.modalities:
+        raise ConfigurationError(f"task {task.name!r} is for {'/'.join(task.modalities)} backbones, but {spec.name!r} "
+                                 f"is {spec.modality}; use --task classification")
+    data = Path(cfg.data).expanduser()
+    if not data.exists():
+        raise DataError(f"--data '{cfg.data}' does not exist; pass a folder with one sub-folder per class, or a .csv file")
+    if data.is_file() and data.suffix.lower() not in CSV_SUFFIXES:
+        raise DataError(f"--data '{cfg.data}' is a {data.suffix or 'extension-less'} file; pass a folder with one "
+                        "sub-folder per class, or a .csv/.tsv file")
+    if any([cfg.csv_text_column, cfg.csv_image_column, cfg.csv_audio_column]) and not data.is_file():
+        raise ConfigurationError("--csv-*-column options apply to a .csv --data file, but --data is a folder")
+    if isinstance(cfg.val_split, bool) or not isinstance(cfg.val_split, (int, float)) or not 0 <= cfg.val_split < 1:
+        raise ConfigurationError(f"--val-split must be a fraction in [0, 1), e.g. 0.2, got {cfg.val_split!r}")
+    if not isinstance(cfg.batch_size, int) or cfg.batch_size < 1:
+        raise ConfigurationError(f"--batch-size must be a positive integer, got {cfg.batch_size!r}")
+    if cfg.learning_rate is not None and not (math.isfinite(cfg.learning_rate) and cfg.learning_rate > 0):
+        raise ConfigurationError(f"--learning-rate must be a positive number, got {cfg.learning_rate!r}")
+    blocks = spec.blocks if spec.block_pattern else None
+    if cfg.schedule:
+        if cfg.freeze:
+            raise ConfigurationError("give --freeze or --schedule, not both (a schedule sets the freeze of each stage)")
+        for stage in FreezeSchedule.parse(cfg.schedule).stages:
+            kind, _ = parse_freeze(stage.freeze, blocks=blocks, name=f"backbone {spec.name!r}")
+            if kind != "frozen" and not spec.fine_tunable:
+                raise ConfigurationError(f"--schedule stage {stage.freeze!r}: backbone {spec.name!r} is not fine-tunable; "
+                                         "use only 'frozen' stages")
+    else:
+        if not isinstance(cfg.epochs, int) or cfg.epochs < 1:
+            raise ConfigurationError(f"--epochs must be a positive integer, got {cfg.epochs!r}")
+        if cfg.freeze:
+            parse_freeze(cfg.freeze, blocks=blocks, name=f"backbone {spec.name!r}")
+    return spec, task
+
+
+def load_data(cfg: RunConfig, spec: Any, *, path: str | os.PathLike | None = None, val_split: float | None = -1.0,
+              shuffle: bool = True) -> Any:
+    """Load a class folder or CSV as a `zoo.data.Dataset` the way the run ``cfg`` does (image size, rate, columns).
+
+    ``val_split=-1`` means the run's own split; ``None`` keeps every example in ``train``.
+
+    Example:
+        ds = load_data(cfg, zoo.get(cfg.backbone), path="data/test", val_split=None, shuffle=False)
+    """
+    from zoo import data as zdata
+
+    path = Path(path if path is not None else cfg.data).expanduser()
+    split = cfg.val_split if val_split == -1.0 else val_split
+    split = split or None
+    from zoo.models.contracts import contract_for
+
+    kw: dict = {"batch_size": cfg.batch_size, "val_split": split, "seed": cfg.seed,
+                **contract_for(spec).loader_options(spec)}
+    if path.is_file():
+        if path.suffix.lower() not in CSV_SUFFIXES:
+            raise DataError(f"'{path}' is not a .csv/.tsv file or a folder of class sub-folders")
+        return zdata.from_csv(path, text_column=cfg.csv_text_column, image_column=cfg.csv_image_column,
+                              audio_column=cfg.csv_audio_column, label_column=cfg.csv_label_column,
+                              modality=spec.modality, **kw)
+    if not path.exists():
+        raise DataError(f"data path '{path}' does not exist; pass a folder with one sub-folder per class, or a .csv file")
+    return zdata.from_folder(path, spec.modality, shuffle=shuffle, **kw)
+
+
+def _summary(data: Any) -> dict:
+    s = data.summary
+    return {"class_counts": dict(s.class_counts), "n_train": s.n_train, "n_val": s.n_val,
+            "n_skipped": s.n_skipped, "skipped": [{"path": k.path, "reason": k.reason} for k in s.skipped],
+            "dropped_classes": list(s.dropped_classes)}
+
+
+def _stage_starts(cfg: RunConfig) -> list[int]:
+    if not cfg.schedule:
+        return [0]
+    from zoo.models import FreezeSchedule
+
+    starts, at = [], 0
+    for s in FreezeSchedule.parse(cfg.schedule).stages:
+        starts.append(at)
+        at += s.epochs
+    return starts
+
+
+def _checkpoint_callback(run: RunDir, variables: list, cfg: RunConfig, history: dict,
+                         restore: CheckpointInfo | None, say: Callable[[str], Any]) -> Any:
+    import tensorflow as tf
+
+    from zoo.tfk import keras
+
+    class EpochCheckpoint(keras.callbacks.Callback):
+        """Checkpoint the FULL model's variables (and the optimizer in use) after every epoch.
+
+        With cached features Keras trains the head sub-model, so ``self.model`` may be
+        the head: the full model's variables are kept here."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.run_variables, self.restore, self.history = variables, restore, history
+            self.optimizer_restored = False
+
+        def on_train_begin(self, logs: Any = None) -> None:
+            ck, self.restore = self.restore, None
+            if ck is None or cfg.stage_of(ck.epoch) != ck.stage:
+                return  # a new stage starts with a fresh optimizer, as in an uninterrupted run
+            opt = self.model.optimizer
+            try:
+                opt.build(self.model.trainable_variables)
+                status = tf.train.Checkpoint(**checkpoint_objects(self.run_variables, opt)).read(str(ck.prefix))
+                status.expect_partial()
+                self.optimizer_restored = True
+            except Exception as exc:  # noqa: BLE001 - weights are already restored; the optimizer restarts
+                say(f"zoo: note: optimizer state not restored ({type(exc).__name__}); continuing with a fresh optimizer")
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            for k, v in (logs or {}).items():
+                self.history.setdefault(k, []).append(float(v))
+            run.save_checkpoint(checkpoint_objects(self.run_variables, self.model.optimizer), epoch=epoch + 1,
+                                stage=cfg.stage_of(epoch), history=self.history)
+            if os.environ.get("ZOO_INTERRUPT_AFTER_EPOCH") == str(epoch + 1):
+                raise KeyboardInterrupt(f"ZOO_INTERRUPT_AFTER_EPOCH={epoch + 1}")
+
+    return EpochCheckpoint()
+
+
+def _final_metrics(history: dict) -> dict:
+    train = {k: v[-1] for k, v in history.items() if not k.startswith("val_") and v}
+    val = {k[4:]: v[-1] for k, v in history.items() if k.startswith("val_") and v}
+    return {"train": train, "val": val}
+
+
+def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = False, force: bool = False,
+              verbose: Any = 1, say: Callable[[str], Any] = print) -> TrainResult | None:
+    """Train ``cfg`` into run directory ``out``; with ``resume`` continue its last checkpoint.
+
+    With ``resume`` the configuration stored in ``out/run.json`` is used (``cfg`` may be None).
+
+    Writes a checkpoint after every epoch, then ``model/`` (SavedModel, atomically),
+    ``labels.txt``, ``metrics.json`` and ``training_curve.png``. Returns None when
+    ``resume`` finds the run already finished.
+
+    Example:
+        train_run(RunConfig("starter_cnn", "data/shapes", epochs=3), "runs/shapes").metrics["accuracy"]
+        # -> 0.93
+    """
+    started = time.time()
+    run = RunDir(out)
+    if not resume:
+        check_config(cfg)  # before anything in ``out`` is touched (``force`` deletes the old run)
+    with run.lock():
+        run.clean_temp()
+        if resume:
+            if not run.exists():
+                raise ConfigurationError(f"nothing to resume in '{run.path}' (no run.json); start the run without --resume")
+            if run.status() == "finished":
+                return None
+            cfg = run.read_config()
+        else:
+            run.check_fresh(force=force)
+        spec, task = check_config(cfg)
+
+        from zoo.models import build as build_model
+        from zoo.export import save_model
+        from zoo.models import FreezeSchedule
+        from zoo.runs._reports import plot_training_curve
+        from zoo.tfk import keras
+        from zoo.training import fit
+
+        keras.utils.set_random_seed(int(cfg.seed))
+        data = load_data(cfg, spec)
+        class_names = list(data.class_names)
+        if task.label_kind == "binary" and len(class_names) != 2:
+            raise DataError(f"task {task.name!r} needs exactly 2 classes, the data has {len(class_names)}: "
+                            f"{class_names}; use --task classification")
+        info = run.info() if run.exists() else {}
+        if resume and info.get("class_names") and info["class_names"] != class_names:
+            raise DataError(f"the data's classes {class_names} differ from the run's {info['class_names']}; "
+                            "resume with the same data, or start a new run")
+        run.write_config(cfg, status="running", class_names=class_names, modality=spec.modality,
+                         pretrained=spec.pretrained, total_epochs=cfg.total_epochs)
+        model = build_model(cfg.backbone, task=cfg.task, class_names=class_names,
+                            num_classes=len(class_names) if task.needs_num_classes else None,
+                            freeze=cfg.freeze, learning_rate=cfg.learning_rate)
+        variables = list(model.variables)  # checkpoint order: taken before any freeze change
+        ck = run.latest_checkpoint() if resume else None
+        history: dict = {}
+        initial = 0
+        if ck is not None:
+            restore_weights(variables, ck)
+            history = {k: list(v) for k, v in ck.history.items()}
+            initial = ck.epoch
+            say(f"resuming '{run.path}' after epoch {ck.epoch} of {cfg.total_epochs}")
+        callback = _checkpoint_callback(run, variables, cfg, history, ck, say)
+        schedule = FreezeSchedule.parse(cfg.schedule) if cfg.schedule else None
+        if initial < cfg.total_epochs:
+            fit(model, data.train, epochs=None if schedule else cfg.epochs, schedule=schedule,
+                         validation_data=data.val, callbacks=[callback], initial_epoch=initial, verbose=verbose)
+        binary = task.label_kind == "binary"
+        save_model(model, run.model_dir, spec=spec, class_names=class_names, binary=binary,
+                   extra={"task": task.name, "seed": cfg.seed})
+        atomic_write_text(run.labels_path, "".join(f"{c}\n" for c in class_names))
+        final = _final_metrics(history)
+        headline = final["val"].get("accuracy", final["train"].get("accuracy"))
+        metrics = {
+            "accuracy": headline, "accuracy_split": "val" if "accuracy" in final["val"] else "train",
+            "final": final, "history": history, "epochs": len(next(iter(history.values()), [])),
+            "total_epochs": cfg.total_epochs, "backbone": spec.name, "pretrained": spec.pretrained,
+            "task": task.name, "class_names": class_names, "data": _summary(data),
+            "resumed_from_epoch": ck.epoch if ck else None,
+            "optimizer_restored": bool(getattr(callback, "optimizer_restored", False)) if ck else None,
+            "seconds": round(time.time() - started, 2),
+        }
+        atomic_write_json(run.metrics_path, metrics)
+        if history:
+            plot_training_curve(history, run.curve_path, stage_starts=_stage_starts(cfg),
+                                title=f"{spec.name} on {Path(cfg.data).name} ({task.name})")
+        run.write_config(cfg, status="finished")
+        return TrainResult(model, run, class_names, history, metrics, data, ck.epoch if ck else None,
+                           time.time() - started)
