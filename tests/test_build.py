@@ -288,3 +288,14 @@ def test_mixed_precision_head_only():
     zoo.fit(model, (data.x, data.y), epochs=1, batch_size=4, verbose=0)
     pred = model.predict(data.x, verbose=0)
     assert pred.dtype == np.float32 and np.isfinite(pred).all()
+
+
+def test_a_tasks_default_lr_is_the_rate_when_the_user_gives_none():
+    import dataclasses
+
+    task = dataclasses.replace(zoo.get_task("classification"), name="slow_classification", default_lr=0.0123)
+    model = zoo.build("starter_cnn", task=task, num_classes=3)
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.0123)
+    assert model.zoo.config["learning_rate"] == pytest.approx(0.0123)
+    model = zoo.build("starter_cnn", task=task, num_classes=3, learning_rate=0.5)  # the user's rate wins
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.5)

@@ -177,14 +177,23 @@ def test_interrupt_and_resume_continues_history(data, runs, capsys, monkeypatch)
     out = runs / "resume"
     args = ["train", "starter_text", "--data", data["text"], "--schedule", "frozen:2@1e-2,top:1:1@1e-3",
             "--batch-size", "8", "--out", out, "-q"]
-    monkeypatch.setenv("ZOO_INTERRUPT_AFTER_EPOCH", "1")
+    from zoo.runs import RunDir
+
+    save = RunDir.save_checkpoint
+
+    def save_then_interrupt(self, objects, *, epoch, **kw):  # Ctrl-C right after epoch 1's checkpoint
+        save(self, objects, epoch=epoch, **kw)
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunDir, "save_checkpoint", save_then_interrupt)
     code, _, err = run_cli(capsys, *args)
     assert code == 130 and "interrupted" in err
     assert [p.name for p in (out / "checkpoints").iterdir() if not p.name.startswith(".")] == ["epoch-0001"]
     assert not (out / "model").exists()
     assert json.loads((out / "run.json").read_text())["status"] == "running"
     first = json.loads((out / "checkpoints" / "epoch-0001" / "state.json").read_text())["history"]
-    monkeypatch.delenv("ZOO_INTERRUPT_AFTER_EPOCH")
+    monkeypatch.setattr(RunDir, "save_checkpoint", save)
 
     code, _, err = run_cli(capsys, *args)  # neither --resume nor --force: refused
     assert code == 2 and "--resume" in one_line_error(err)

@@ -25,7 +25,7 @@ from zoo import hub as zhub
 from zoo.models.contracts import contract_for
 from zoo.errors import BlockCountWarning, ConfigurationError, FreezeSpecError, ModuleFormatError, OutputDimMismatchError
 from zoo.models._blocks import BlockGroups, group_blocks, scope_names
-from zoo.models._freeze import parse_freeze
+from zoo.models._freeze import parse_freeze, require_fine_tunable
 from zoo.registry import get
 from zoo.registry import BackboneSpec
 from zoo.registry import resolve_callable
@@ -197,9 +197,10 @@ class Backbone(keras.layers.Layer):
                 "freeze='frozen', or a TF2 SavedModel version of the module to fine-tune",
                 backbone=spec.name, handle=spec.handle, format="hub", freeze=freeze,
             )
-        if not spec.fine_tunable or not self.module._trainable_weights:  # noqa: SLF001
-            why = "its module is not fine-tunable" if not spec.fine_tunable else "its module has no trainable variables"
-            raise FreezeSpecError(f"freeze {freeze!r} is not possible for backbone {spec.name!r}: {why}; use freeze='frozen'")
+        require_fine_tunable(spec, freeze)
+        if not self.module._trainable_weights:  # noqa: SLF001 - the module itself may hold none
+            raise FreezeSpecError(f"freeze {freeze!r} is not possible for backbone {spec.name!r}: its module has no "
+                                  "trainable variables; use freeze='frozen'", backbone=spec.name, freeze=freeze)
 
     def _check_blocks_found(self, what: str) -> None:
         groups = self.groups

@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 from zoo.models._backbones import Backbone
 from zoo.models._distribute import resolve_strategy
 from zoo.errors import ConfigurationError, FreezeSpecError, StrategyError, ZooError
-from zoo.models._freeze import default_freeze, parse_freeze
+from zoo.models._freeze import check_freeze, default_freeze
 from zoo.models._model import ZooModel
 from zoo.models._optimizers import compile_model, make_optimizer, set_lr_scales
 from zoo.registry import get, get_task
@@ -99,7 +99,8 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
         head: list of tf_keras layers put before the task's output layer, or a callable
             ``features -> outputs`` replacing the whole head.
         strategy: ``tf.distribute`` strategy object or ``"auto"|"cpu"|"mirrored"|"multiworker"|"tpu"``.
-        learning_rate: the backbone's rate when it fine-tunes (default 1e-4; 3e-5 AdamW + warm-up for
+        learning_rate: the backbone's rate when it fine-tunes (default: the task's ``default_lr`` if it
+            sets one, else 1e-4; 3e-5 AdamW + warm-up for
             BERT-style text); with frozen backbones, the head's rate (default 3e-3).
         head_learning_rate: the new head's rate while a backbone fine-tunes (default 1e-3): a freshly
             initialised head needs a far larger rate than pretrained weights.
@@ -156,13 +157,11 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
     else:
         freezes = [freeze if freeze is not None else default_freeze(s) for s in specs]
     for s, f in zip(specs, freezes):
-        kind, _ = parse_freeze(f, blocks=s.blocks if s.block_pattern else None, name=f"backbone {s.name!r}")
-        if kind != "frozen" and not s.fine_tunable:
-            raise FreezeSpecError(
-                f"freeze {f!r} is not possible for backbone {s.name!r}: its module is not fine-tunable; use freeze='frozen'"
-            )
+        check_freeze(s, f)
     if layer_decay is not None and not (isinstance(layer_decay, (int, float)) and 0 < layer_decay <= 1):
         raise ConfigurationError(f"layer_decay must be in (0, 1], got {layer_decay!r}")
+    if learning_rate is None:
+        learning_rate = task_spec.default_lr  # the task's own default, else the per-backbone default
     for label, value in (("learning_rate", learning_rate), ("head_learning_rate", head_learning_rate)):
         if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0):
             raise ConfigurationError(f"{label} must be a positive number, got {value!r}")

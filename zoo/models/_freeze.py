@@ -27,7 +27,7 @@ from typing import Any, Sequence
 from zoo.errors import FreezeSpecError
 from zoo.models._blocks import natural_key, BlockGroups, group_blocks, scope_names
 
-__all__ = ["default_freeze", "parse_freeze", "group_blocks", "BlockGroups", "natural_key", "scope_names", "Stage",
+__all__ = ["default_freeze", "parse_freeze", "check_freeze", "require_fine_tunable", "group_blocks", "BlockGroups", "natural_key", "scope_names", "Stage",
            "FreezeSchedule", "ALIASES"]
 
 ALIASES = {
@@ -66,6 +66,36 @@ def parse_freeze(spec: Any, *, blocks: int | None = None, name: str = "backbone"
             f"freeze spec {spec!r} asks for {k} blocks but {name} has {blocks}; use 'top:{blocks}' or 'full'"
         )
     return "top", k
+
+
+def check_freeze(spec: Any, freeze: Any, *, what: str = "freeze") -> tuple[str, int]:
+    """The one validation of a freeze for a backbone, before anything is built: ``parse_freeze``
+    against the entry's block count, and a non-frozen freeze only for a fine-tunable module.
+
+    Returns ``(kind, k)``; raises `FreezeSpecError` naming the backbone, the freeze and the fix
+    (``what`` names where the freeze came from, e.g. ``"--schedule stage"``).
+
+    Example:
+        >>> import zoo
+        >>> check_freeze(zoo.get("bert_small"), "top:2")
+        ('top', 2)
+        >>> check_freeze(zoo.get("yamnet"), "full")
+        Traceback (most recent call last):
+        ...
+        zoo.errors.FreezeSpecError: freeze 'full' is not possible for backbone 'yamnet': its module is not fine-tunable; use freeze='frozen'
+    """
+    kind, k = parse_freeze(freeze, blocks=spec.blocks if spec.block_pattern else None, name=f"backbone {spec.name!r}")
+    if kind != "frozen":
+        require_fine_tunable(spec, freeze, what=what)
+    return kind, k
+
+
+def require_fine_tunable(spec: Any, freeze: Any, *, what: str = "freeze") -> None:
+    """`FreezeSpecError` unless the entry's module is fine-tunable (the check `check_freeze` and the
+    backbone layer share)."""
+    if not spec.fine_tunable:
+        raise FreezeSpecError(f"{what} {freeze!r} is not possible for backbone {spec.name!r}: its module is not "
+                              "fine-tunable; use freeze='frozen'", backbone=spec.name, freeze=freeze)
 
 
 def default_freeze(spec: Any) -> str:

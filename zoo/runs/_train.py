@@ -4,9 +4,6 @@
 the work (used by ``zoo train`` and ``zoo demo``); `load_data` reads a run's data the
 way training did (``zoo evaluate`` uses it on new data).
 
-Test hook: with ``ZOO_INTERRUPT_AFTER_EPOCH=N`` training raises ``KeyboardInterrupt``
-right after the checkpoint of epoch N is written (simulates a kill between epochs).
-
 Example:
     cfg = RunConfig(backbone="starter_text", data="data/reviews", schedule="frozen:3@1e-2,top:1:1@1e-3")
     result = train_run(cfg, "runs/reviews")
@@ -72,7 +69,7 @@ def check_config(cfg: RunConfig) -> tuple[Any, Any]:
         zoo.errors.DataError: --data '/nonexistent' does not exist; pass a folder with one sub-folder per class, or a .csv file
     """
     import zoo
-    from zoo.models import FreezeSchedule, parse_freeze
+    from zoo.models import FreezeSchedule, check_freeze
 
     spec = zoo.get(cfg.backbone)
     task = zoo.get_task(cfg.task)
@@ -96,20 +93,16 @@ def check_config(cfg: RunConfig) -> tuple[Any, Any]:
         raise ConfigurationError(f"--batch-size must be a positive integer, got {cfg.batch_size!r}")
     if cfg.learning_rate is not None and not (math.isfinite(cfg.learning_rate) and cfg.learning_rate > 0):
         raise ConfigurationError(f"--learning-rate must be a positive number, got {cfg.learning_rate!r}")
-    blocks = spec.blocks if spec.block_pattern else None
     if cfg.schedule:
         if cfg.freeze:
             raise ConfigurationError("give --freeze or --schedule, not both (a schedule sets the freeze of each stage)")
         for stage in FreezeSchedule.parse(cfg.schedule).stages:
-            kind, _ = parse_freeze(stage.freeze, blocks=blocks, name=f"backbone {spec.name!r}")
-            if kind != "frozen" and not spec.fine_tunable:
-                raise ConfigurationError(f"--schedule stage {stage.freeze!r}: backbone {spec.name!r} is not fine-tunable; "
-                                         "use only 'frozen' stages")
+            check_freeze(spec, stage.freeze, what="--schedule stage")
     else:
         if not isinstance(cfg.epochs, int) or cfg.epochs < 1:
             raise ConfigurationError(f"--epochs must be a positive integer, got {cfg.epochs!r}")
         if cfg.freeze:
-            parse_freeze(cfg.freeze, blocks=blocks, name=f"backbone {spec.name!r}")
+            check_freeze(spec, cfg.freeze, what="--freeze")
     return spec, task
 
 
@@ -196,8 +189,6 @@ def _checkpoint_callback(run: RunDir, variables: list, cfg: RunConfig, history: 
                 self.history.setdefault(k, []).append(float(v))
             run.save_checkpoint(checkpoint_objects(self.run_variables, self.model.optimizer), epoch=epoch + 1,
                                 stage=cfg.stage_of(epoch), history=self.history)
-            if os.environ.get("ZOO_INTERRUPT_AFTER_EPOCH") == str(epoch + 1):
-                raise KeyboardInterrupt(f"ZOO_INTERRUPT_AFTER_EPOCH={epoch + 1}")
 
     return EpochCheckpoint()
 
