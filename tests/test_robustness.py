@@ -417,3 +417,12 @@ def test_checkpoint_that_does_not_fit_and_one_that_is_corrupted_are_told_apart(t
     with pytest.raises(zoo.DataError, match="cannot be read.*truncated or corrupted") as bad:
         restore_weights([tf.Variable([0.0, 0.0])], ck)
     assert bad.value.path == str(ck.path)
+
+
+@pytest.mark.parametrize("exc", [MemoryError("plugin ate the heap"), GeneratorExit(), KeyboardInterrupt()])
+def test_a_plugin_cannot_swallow_the_processes_own_exceptions(fresh_registry, exc):
+    def raises(register):
+        raise exc
+
+    with pytest.raises(type(exc)):
+        fresh_registry([("p_raises", _plugin("p_raises", register_backbones=raises))])

@@ -44,6 +44,11 @@ BUILTIN_DIST = "zoo"
 BUILTIN_PLUGINS = (("contracts", "zoo.models.contracts"), ("tasks", "zoo.registry._tasks"))
 
 
+# what a broken plugin may raise and the registry isolates: errors, and a plugin's own sys.exit();
+# KeyboardInterrupt, GeneratorExit and MemoryError are the process's, never swallowed
+_PLUGIN_FAILURES = (Exception, SystemExit)
+
+
 class PluginWarning(ZooWarning):
     """A plugin was skipped because it failed; the message names it and the error."""
 
@@ -110,8 +115,8 @@ class Registry:
                               builtin=_normal(dist) == BUILTIN_DIST)
             try:
                 module = ep.load()
-            except BaseException as exc:  # noqa: BLE001 - a plugin must never break the registry
-                if isinstance(exc, KeyboardInterrupt):  # a plugin's sys.exit() is isolated too
+            except _PLUGIN_FAILURES as exc:  # a plugin must never break the registry
+                if isinstance(exc, MemoryError):
                     raise
                 self._fail(info, f"failed to import: {type(exc).__name__}: {exc}")
                 continue
@@ -199,8 +204,8 @@ class Registry:
             for impl in self.pm.hook.register_tasks.get_hookimpls():
                 if impl.plugin_name == name:
                     impl.function(register=register_task)
-        except BaseException as exc:  # noqa: BLE001
-            if isinstance(exc, KeyboardInterrupt):
+        except _PLUGIN_FAILURES as exc:
+            if isinstance(exc, MemoryError):
                 raise
             self.pm.unregister(name=name)
             self._fail(info, f"{type(exc).__name__}: {exc}")
