@@ -91,7 +91,7 @@ def _check_gradients(spec, obj, inputs, pick=lambda out: out):
     if spec.name not in GRAD_CHECKED:
         return
     with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(tf.square(pick(obj(inputs))))
+        loss = tf.reduce_sum(tf.square(pick(obj(inputs, **contract_for(spec).module_arguments(spec)))))
     grads = tape.gradient(loss, list(obj.trainable_variables))
     missing = [v.name for v, g in zip(obj.trainable_variables, grads) if g is None]
     assert not missing, f"no gradient for {missing}"

@@ -61,6 +61,11 @@ class Contract:
         for its ``hub.KerasLayer`` (``output_key``, ``force_inference``)."""
         return {}
 
+    def module_arguments(self, spec: Any) -> dict:
+        """Extra keyword arguments of every call into the module besides its input (e.g. TRILL's
+        ``sample_rate``); the backbone passes them as ``hub.KerasLayer(arguments=...)``."""
+        return {}
+
     def call(self, backbone: Any, inputs: Any, training: Any = None) -> Any:
         """Raw inputs -> ``[batch, output_dim]`` embedding through ``backbone.module``."""
         return backbone.module(inputs, training=training)
