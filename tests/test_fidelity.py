@@ -120,6 +120,17 @@ def test_user_module_without_pattern_gets_generic_grouping():
     assert len(bb.trainable_weights) == len(bb.groups.variables)
 
 
+def test_catalogue_entry_without_published_naming_refuses_top_k():
+    """A built-in entry whose module's block naming is unpublished (LaBSE, ViT: no block_pattern)
+    never gets a guessed grouping: top:K and layer_decay raise, naming the fix; full/frozen build."""
+    unnamed = [s for s in zoo.list_backbones() if s.fine_tunable and not s.block_pattern and s.source == "registry.toml"]
+    assert {"labse", "vit_b16"} <= {s.name for s in unnamed}
+    for spec in unnamed:
+        with pytest.raises(zoo.FreezeSpecError, match="not published") as err:
+            zoo.build(spec.name, task="classification", num_classes=2, freeze="top:1")
+        assert err.value.backbone == spec.name and "freeze='full'" in str(err.value)
+
+
 # ------------------------------------------------------------------ inputs
 
 
@@ -135,6 +146,20 @@ def test_uint8_pixels_are_0_255_whatever_their_values():
     np.testing.assert_allclose(layer(tf.constant(dark)), layer(tf.constant(dark, tf.float32) / 255.0), atol=1e-6)
     misread = model.predict(dark.astype(np.float32), verbose=0)  # float 0/1: taken as [0, 1] (with a warning)
     assert np.abs(misread - want).max() > 1e-4
+
+
+def test_vit_gets_minus_one_to_one_never_zero_to_one():
+    """ViT's page: pixel values in [-1, 1]. A black image reaches the module as -1, a white one as +1,
+    whether the user gives uint8 pixels or [0, 1] floats."""
+    install("vit_b16")
+    bb = zoo.load_backbone("vit_b16")
+    black, white = np.zeros((1, 224, 224, 3), np.uint8), np.full((1, 224, 224, 3), 255, np.uint8)
+    for image, value in ((black, -1.0), (white, 1.0)):
+        want = bb.module(tf.fill([1, 224, 224, 3], value)).numpy()
+        np.testing.assert_allclose(bb(image).numpy(), want, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(bb(tf.constant(image, tf.float32) / 255.0).numpy(), want, rtol=1e-5, atol=1e-6)
+    as_zero_one = bb.module(tf.zeros([1, 224, 224, 3])).numpy()  # what a [0, 1] pipeline would feed for black
+    assert np.abs(bb(black).numpy() - as_zero_one).max() > 1e-4
 
 
 def test_input_range_minus_one_to_one():

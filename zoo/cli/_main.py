@@ -90,9 +90,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
     width = max(len(k) for k in d)
     for k, v in d.items():
         if isinstance(v, list):
-            v = ", ".join(map(str, v)) if k == "tags" else "x".join(map(str, v))
+            v = (", ".join(map(str, v)) if k == "tags" else "x".join(map(str, v)) if k == "input_shape"
+                 else "[{:g}, {:g}]".format(*v) if k == "input_range" else ", ".join(map(str, v)))
         if k == "blocks" and v is None:
-            v = "counted from the module's variables at build time (generic grouping)"
+            v = ("counted from the module's variables at build time (generic grouping)" if spec.source != "registry.toml"
+                 else "not published for this module: top:K and layer_decay are refused")
         print(f"{k.ljust(width)}  {'' if v is None else v}")
     if spec.block_pattern and spec.fine_tunable:
         print(f"{'top:K'.ljust(width)}  trains the K highest of the {spec.blocks} blocks that block_pattern finds "

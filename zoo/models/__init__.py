@@ -34,6 +34,7 @@ _EXPORTS = {
     "check_freeze": "_freeze",
     "default_freeze": "_freeze",
     "parse_freeze": "_freeze",
+    "require_block_naming": "_freeze",
     "require_fine_tunable": "_freeze",
     "SupervisedContrastiveLoss": "_heads",
     "binary_compile": "_heads",

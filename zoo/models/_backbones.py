@@ -25,7 +25,7 @@ from zoo import hub as zhub
 from zoo.models.contracts import contract_for
 from zoo.errors import BlockCountWarning, ConfigurationError, FreezeSpecError, ModuleFormatError, OutputDimMismatchError
 from zoo.models._blocks import BlockGroups, group_blocks, scope_names
-from zoo.models._freeze import parse_freeze, require_fine_tunable
+from zoo.models._freeze import parse_freeze, require_block_naming, require_fine_tunable
 from zoo.registry import get
 from zoo.registry import BackboneSpec
 from zoo.registry import resolve_callable
@@ -205,6 +205,7 @@ class Backbone(keras.layers.Layer):
                                   "trainable variables; use freeze='frozen'", backbone=spec.name, freeze=freeze)
 
     def _check_blocks_found(self, what: str) -> None:
+        require_block_naming(self.spec, what)
         groups = self.groups
         if groups.matched:
             return

@@ -27,7 +27,7 @@ from typing import Any, Sequence
 from zoo.errors import FreezeSpecError
 from zoo.models._blocks import natural_key, BlockGroups, group_blocks, scope_names
 
-__all__ = ["default_freeze", "parse_freeze", "check_freeze", "require_fine_tunable", "group_blocks", "BlockGroups", "natural_key", "scope_names", "Stage",
+__all__ = ["default_freeze", "parse_freeze", "check_freeze", "require_fine_tunable", "require_block_naming", "group_blocks", "BlockGroups", "natural_key", "scope_names", "Stage",
            "FreezeSchedule", "ALIASES"]
 
 ALIASES = {
@@ -87,7 +87,31 @@ def check_freeze(spec: Any, freeze: Any, *, what: str = "freeze") -> tuple[str, 
     kind, k = parse_freeze(freeze, blocks=spec.blocks if spec.block_pattern else None, name=f"backbone {spec.name!r}")
     if kind != "frozen":
         require_fine_tunable(spec, freeze, what=what)
+    if kind == "top":
+        require_block_naming(spec, f"{what} {freeze!r}")
     return kind, k
+
+
+def require_block_naming(spec: Any, what: str) -> None:
+    """`FreezeSpecError` for a built-in catalogue entry whose module's block naming is not published
+    (no ``block_pattern``): ``top:K`` and ``layer_decay`` would have to guess which variables are
+    the top blocks. A user's own entry without a pattern gets the documented generic grouping.
+
+    Example:
+        >>> import zoo
+        >>> require_block_naming(zoo.get("bert_small"), "freeze 'top:1'")  # pattern known: fine
+    """
+    if spec.block_pattern or getattr(spec, "source", "") != "registry.toml":
+        return
+    from zoo.registry import get_registry
+
+    if get_registry().backbones.get(spec.name) != spec:  # a spec derived by the user is the user's own
+        return
+    raise FreezeSpecError(
+        f"{what} needs the numbered blocks of backbone {spec.name!r}, but how module {spec.handle} names its "
+        "variables is not published (model page or exporter), so zoo will not guess which are the top blocks; "
+        f"use freeze='full' or 'frozen', or give the entry a block_pattern in your registry file (`zoo info "
+        f"{spec.name} --module` lists the module's variables)", backbone=spec.name, handle=spec.handle)
 
 
 def require_fine_tunable(spec: Any, freeze: Any, *, what: str = "freeze") -> None:

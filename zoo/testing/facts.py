@@ -43,6 +43,17 @@ SOURCES = {
     "garden_bert": "TF Model Garden official/nlp/tools/export_tfhub_lib.py export_model + "
                    "official/nlp/modeling/networks/bert_encoder.py (word_embeddings, position_embedding, "
                    "type_embeddings, embeddings/layer_norm, transformer/layer_N, pooler_transform)",
+    "garden_albert": "TF Model Garden official/nlp/modeling/networks/albert_encoder.py (word_embeddings of width "
+                     "128, position_embedding, type_embeddings, embeddings/layer_norm, embedding_projection, ONE "
+                     "TransformerEncoderBlock 'transformer' applied num_layers times, pooler_transform); the "
+                     "albert_en_base/3 page: L=12, H=768, A=12, converted from google/albert_base/3",
+    "bit_pages": "tfhub.dev google/bit/*/1 pages: feature vectors of 2048 (x1) / 6144 (x3), any [batch, height, "
+                 "width, 3]; variable naming not published (test layout only)",
+    "vit_pages": "tfhub.dev sayakpaul/vit_*_fe/1 pages: 224x224 in [-1, 1]; widths from google-research/"
+                 "vision_transformer configs (B/16 768, S/16 384); variables unnamed (jax2tf), test layout only",
+    "experts_pages": "tfhub.dev google/experts/bert/*/2 pages: BERT base (12 layers, 768 wide) with "
+                     "bert_en_uncased_preprocess/3, exported by TF Model Garden official/legacy/bert; naming of the "
+                     "test layout follows Model Garden's BERT encoder",
 }
 
 
@@ -133,12 +144,25 @@ def _resnet_v2(depth: int) -> ModuleFacts:
                        2048, (224, 224), (f"{net}/conv1",), blocks, (f"{net}/postnorm",))
 
 
-def _bert(handle: str, layers: int, hidden: int, projection: bool = False) -> ModuleFacts:
+def _bert(handle: str, layers: int, hidden: int, projection: bool = False, source: str = "garden_bert") -> ModuleFacts:
     stem = ("word_embeddings", "position_embedding", "type_embeddings", "embeddings/layer_norm")
     if projection:
         stem += ("embedding_projection",)
     blocks = tuple(f"transformer/layer_{i}" for i in range(layers))
-    return ModuleFacts(_TFHUB + handle, "bert", SOURCES["garden_bert"], hidden, None, stem, blocks,
+    return ModuleFacts(_TFHUB + handle, "bert", SOURCES[source], hidden, None, stem, blocks,
+                       ("pooler_transform",), hidden)
+
+
+def _image_sizes(handle: str, dim: int, size: int, source: str) -> ModuleFacts:
+    """A module whose widths and input size are documented but whose variable naming is not: the
+    test module gets a neutral layout (stem, three blocks, top); no entry may claim a block_pattern."""
+    return ModuleFacts(_TFHUB + handle, "image", SOURCES[source], dim, (size, size), ("stem",),
+                       ("block_1", "block_2", "block_3"), ("top",))
+
+
+def _albert(handle: str, layers: int, hidden: int) -> ModuleFacts:
+    stem = ("word_embeddings", "position_embedding", "type_embeddings", "embeddings/layer_norm", "embedding_projection")
+    return ModuleFacts(_TFHUB + handle, "bert", SOURCES["garden_albert"], hidden, None, stem, ("transformer",),
                        ("pooler_transform",), hidden)
 
 
@@ -170,6 +194,15 @@ FACTS: dict[str, ModuleFacts] = {f.handle: f for f in (
     _bert("tensorflow/bert_en_uncased_L-12_H-768_A-12/4", 12, 768),
     _bert("tensorflow/bert_multi_cased_L-12_H-768_A-12/4", 12, 768),
     _bert("google/electra_small/2", 12, 256, projection=True),
+    _albert("tensorflow/albert_en_base/3", 12, 768),
+    _bert("google/experts/bert/wiki_books/2", 12, 768, source="experts_pages"),
+    _bert("google/experts/bert/pubmed/2", 12, 768, source="experts_pages"),
+    _image_sizes("google/bit/m-r50x1/1", 2048, 224, "bit_pages"),
+    _image_sizes("google/bit/m-r50x3/1", 6144, 224, "bit_pages"),
+    _image_sizes("google/bit/m-r101x1/1", 2048, 224, "bit_pages"),
+    _image_sizes("google/bit/s-r50x1/1", 2048, 224, "bit_pages"),
+    _image_sizes("sayakpaul/vit_b16_fe/1", 768, 224, "vit_pages"),
+    _image_sizes("sayakpaul/vit_s16_fe/1", 384, 224, "vit_pages"),
 )}
 
 
