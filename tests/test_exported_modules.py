@@ -198,3 +198,79 @@ def test_exported_efficientnet_takes_0_1_inputs():
     scaled = zoo.load_backbone(spec)(np.full((1, 224, 224, 3), 255, np.uint8)).numpy()
     np.testing.assert_allclose(scaled, ones, rtol=1e-4, atol=1e-4)
     assert os.environ["TFHUB_CACHE_DIR"] == str(_CACHE)
+
+
+_ALBERT_TEXT = ["the film was wonderful and moving", "a dull boring movie", "great acting and a fine story",
+                "terrible plot and awful pacing", "i loved the music", "the worst film of the year"] * 10
+
+
+def exported_albert() -> tuple[zoo.BackboneSpec, Path]:
+    """``albert_en_base/3`` + ``albert_en_preprocess/3`` as Model Garden exports them (sp_model_file), at
+    the real width (768, 12 heads, one layer shared 12 times) on a small SentencePiece vocabulary."""
+    from zoo.testing import exporters, install_dir_in_hub_cache
+
+    spec, sp = zoo.get("albert_en_base"), _ROOT / "albert" / "sp.model"
+    with _LOCK:
+        if "albert_en_base" not in _DONE:
+            sp = exporters.write_sentencepiece_model(sp, _ALBERT_TEXT, vocab_size=64)
+            enc = exporters.export_albert_encoder(_ROOT / "albert" / "encoder", sp_model_file=sp, num_layers=12,
+                                                  hidden_size=768, num_heads=12, embedding_width=128)
+            pre = exporters.export_albert_preprocessor(_ROOT / "albert" / "preprocessor", sp_model_file=sp)
+            install_dir_in_hub_cache(enc, spec.handle, _CACHE)
+            install_dir_in_hub_cache(pre, spec.preprocessor, _CACHE)
+            _DONE["albert_en_base"] = spec
+    return spec, sp
+
+
+def test_albert_en_base_runs_its_sentencepiece_preprocessor():
+    import sentencepiece as spm
+
+    spec, sp = exported_albert()
+    bb = zoo.load_backbone("albert_en_base")  # the registry entry as it is
+    ids = bb.contract.encode(bb, tf.constant(["The film was wonderful"]))["input_word_ids"].numpy()[0]
+    pieces = spm.SentencePieceProcessor(model_file=str(sp)).encode("the film was wonderful")  # lower-cased
+    assert list(ids[:len(pieces) + 2]) == [2, *pieces, 3] and not ids[len(pieces) + 2:].any()  # [CLS] .. [SEP] pad
+    model = zoo.build("albert_en_base", task="sentiment")
+    x, y = np.array(_ALBERT_TEXT[:8]), np.array([1, 0, 1, 0, 1, 0, 1, 0], np.float32)
+    variables = {v.name: v for v in model.zoo.backbones[0].trainable_weights}
+    before = {k: v.numpy().copy() for k, v in variables.items()}
+    zoo.fit(model, (x, y), epochs=1, batch_size=4, verbose=0)
+    assert any("transformer/" in k and not np.array_equal(before[k], v.numpy()) for k, v in variables.items())
+    scores = model.predict(tf.constant(["ein wunderbarer Film", "the worst film"]), verbose=0)
+    assert scores.shape == (2, 1) and np.isfinite(scores).all()
+    with pytest.raises(zoo.FreezeSpecError, match="not published"):  # one shared layer: no top blocks to pick
+        zoo.build("albert_en_base", task="sentiment", freeze="top:1")
+
+
+_MULTILINGUAL = {  # three classes, one keyword each, in German, Spanish, Russian, Chinese and Hindi
+    "good": ["Der Film war gut", "La película fue buena", "Фильм был хороший", "这部电影很好", "फिल्म अच्छी थी"],
+    "bad": ["Der Film war schlecht", "La película fue mala", "Фильм был плохой", "这部电影很差", "फिल्म बुरी थी"],
+    "long": ["Der Film war lang", "La película fue larga", "Фильм был длинный", "这部电影很长", "फिल्म लंबी थी"],
+}
+
+
+def test_labse_classifies_non_english_strings():
+    """LaBSE's contract (output key ``default``, a cased multilingual WordPiece preprocessor) on
+    Model Garden exports: non-English strings are tokenized into real pieces (not [UNK]) and a
+    3-class head learns them."""
+    from zoo.testing import exporters, install_dir_in_hub_cache
+
+    spec = zoo.get("labse")
+    texts = [t for ts in _MULTILINGUAL.values() for t in ts]
+    chars = {c for t in texts for c in t if not c.isspace()}  # CJK is split per character by the tokenizer
+    words = sorted({w for t in texts for w in t.split()} | chars | {"##" + c for c in chars})
+    vocab = exporters.write_vocab(_ROOT / "labse" / "vocab.txt", words)
+    enc = exporters.export_bert_encoder(_ROOT / "labse" / "encoder", vocab_file=vocab, num_layers=2, hidden_size=64,
+                                        num_heads=2, do_lower_case=False)
+    pre = exporters.export_bert_preprocessor(_ROOT / "labse" / "preprocessor", vocab_file=vocab, do_lower_case=False)
+    install_dir_in_hub_cache(enc, spec.handle, _CACHE)
+    install_dir_in_hub_cache(pre, spec.preprocessor, _CACHE)
+    spec = spec.replace(output_dim=64)  # narrower than the real 768; output key 'default' as the page says
+    bb = zoo.load_backbone(spec)
+    ids = bb.contract.encode(bb, tf.constant(texts))["input_word_ids"].numpy()
+    assert (ids[:, 1] > 4).all()  # the first piece of every string is a real piece, not [UNK] (id 1)
+    model = zoo.build(spec, task="classification", num_classes=3, learning_rate=1e-3, head_learning_rate=1e-2)
+    y = np.repeat(np.arange(3), 5)
+    zoo.fit(model, (np.array(texts * 4), np.tile(y, 4)), epochs=15, batch_size=15, verbose=0)
+    predicted = model.predict(tf.constant(texts), verbose=0).argmax(1)
+    assert (predicted == y).mean() >= 0.9, predicted

@@ -12,6 +12,9 @@ calls the exporter unchanged:
   (``bert_en_uncased_preprocess/3`` and friends).
 * `export_efficientnet` -> ``official/legacy/image_classification/
   efficientnet/tfhub_export.export_tfhub`` (``efficientnet/bN/feature-vector``).
+* `export_albert_encoder` / `export_albert_preprocessor` -> the same ``export_model`` /
+  ``export_preprocessing`` with ``sp_model_file`` (``albert_en_base/3``,
+  ``albert_en_preprocess/3``), on a SentencePiece model made by `write_sentencepiece_model`.
 
 TensorFlow and ``official`` are imported only inside the functions. The
 ``official`` package must be installed without its heavy dependencies:
@@ -29,7 +32,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 __all__ = ["write_vocab", "export_bert_encoder", "export_bert_preprocessor",
-           "export_efficientnet", "SPECIAL_TOKENS"]
+           "export_efficientnet", "SPECIAL_TOKENS", "write_sentencepiece_model", "export_albert_encoder",
+           "export_albert_preprocessor"]
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 _INSTALL = "pip install --no-deps tf-models-official gin-config pyyaml scipy"
@@ -199,3 +203,59 @@ def export_efficientnet(
         del model
         hub_export.export_tfhub(ckpt_path, str(path), model_name)
     return path / "feature-vector"
+
+
+def write_sentencepiece_model(path: str | os.PathLike, sentences: Iterable[str], *, vocab_size: int = 64) -> Path:
+    """Trains a small SentencePiece model on ``sentences`` with ALBERT's special pieces and writes
+    ``path`` (a ``.model`` file): ``<pad>`` 0, ``<unk>`` 1, ``[CLS]`` 2, ``[SEP]`` 3, ``[MASK]`` 4, the
+    ids Model Garden's ``SentencepieceTokenizer`` looks up by name. Needs ``sentencepiece``.
+    """
+    import sentencepiece as spm
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    corpus = path.with_suffix(".txt")
+    corpus.write_text("".join(f"{s}\n" for s in sentences), encoding="utf-8")
+    spm.SentencePieceTrainer.train(
+        input=str(corpus), model_prefix=str(path.with_suffix("")), vocab_size=vocab_size, model_type="unigram",
+        pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, user_defined_symbols=["[CLS]", "[SEP]", "[MASK]"],
+        character_coverage=1.0, hard_vocab_limit=False, minloglevel=2)
+    corpus.unlink()
+    return path.with_suffix(".model")
+
+
+def export_albert_encoder(
+    path: str | os.PathLike, *, sp_model_file: str | os.PathLike, num_layers: int = 2, hidden_size: int = 32,
+    num_heads: int = 2, embedding_width: int = 16, vocab_size: int = 64, seed: int = 0,
+) -> Path:
+    """Exports a randomly initialised Model Garden ALBERT encoder the way ``albert_en_base/3`` was made:
+    ``EncoderConfig(type="albert")`` (one transformer layer shared ``num_layers`` times, an embedding
+    projection from ``embedding_width``) and ``export_tfhub_lib.export_model(..., sp_model_file=...)``.
+    Same call as the BERT encoders (a dict of three int32 tensors -> ``pooled_output``, ``default``,
+    ``sequence_output``, ``encoder_outputs``). Returns ``Path(path)``.
+    """
+    import tensorflow as tf
+
+    lib = _official("nlp.tools.export_tfhub_lib")
+    encoders = _official("nlp.configs.encoders")
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix="zoo-albert-export-") as tmp:
+        config = encoders.EncoderConfig(type="albert", albert=encoders.AlbertEncoderConfig(
+            vocab_size=vocab_size, embedding_width=embedding_width, hidden_size=hidden_size, num_layers=num_layers,
+            num_attention_heads=num_heads, intermediate_size=4 * hidden_size))
+        _seed(seed)
+        encoder = encoders.build_encoder(config)
+        ckpt_path = tf.train.Checkpoint(encoder=encoder).save(os.path.join(tmp, "ckpt", "model"))
+        lib.export_model(str(path), encoder_config=config, model_checkpoint_path=ckpt_path, with_mlm=False,
+                         sp_model_file=str(sp_model_file))
+    return path
+
+
+def export_albert_preprocessor(path: str | os.PathLike, *, sp_model_file: str | os.PathLike,
+                               default_seq_length: int = 128) -> Path:
+    """Exports ALBERT's preprocessing SavedModel (SentencePiece, lower case, as ``albert_en_preprocess/3``)
+    with ``export_tfhub_lib.export_preprocessing(..., sp_model_file=...)``. Returns ``Path(path)``."""
+    lib = _official("nlp.tools.export_tfhub_lib")
+    lib.export_preprocessing(str(path), sp_model_file=str(sp_model_file), do_lower_case=True,
+                             tokenize_with_offsets=False, default_seq_length=default_seq_length)
+    return Path(path)
