@@ -25,6 +25,7 @@ _LAZY = {
     "load_backbone": "zoo.models",
     "build": "zoo.models",
     "fit": "zoo.training",
+    "compare": "zoo.runs",
     "FreezeSchedule": "zoo.models",
     "Stage": "zoo.models",
     "data": None,
@@ -32,7 +33,7 @@ _LAZY = {
 
 __all__ = [
     "BackboneSpec", "TaskSpec", "Contract", "hookimpl", "get", "get_task", "list_backbones", "list_tasks", "list_plugins",
-    "reset_registry", "load_backbone", "build", "fit", "FreezeSchedule", "Stage", "data", "__version__",
+    "reset_registry", "load_backbone", "build", "fit", "compare", "FreezeSchedule", "Stage", "data", "__version__",
     *_errors_all,
 ]
 

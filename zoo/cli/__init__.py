@@ -11,6 +11,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "cmd_compare": "_compare",
     "cmd_export": "_export",
     "COMMAND_MODULES": "_heavy",
     "EPILOGS": "_heavy",

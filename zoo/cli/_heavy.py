@@ -23,7 +23,7 @@ __all__ = ["register_commands", "EPILOGS", "COMMAND_MODULES"]
 # command name -> module holding ``cmd_<name>`` (imported only when the command runs)
 COMMAND_MODULES = {"train": "zoo.cli._run_commands", "evaluate": "zoo.cli._run_commands", "predict": "zoo.cli._run_commands",
                    "export": "zoo.cli._export", "cache": "zoo.cli._tools", "demo": "zoo.cli._tools",
-                   "bench": "zoo.cli._tools"}
+                   "bench": "zoo.cli._tools", "compare": "zoo.cli._compare"}
 
 EPILOGS = {
     "train": """examples:
@@ -73,6 +73,17 @@ are named in the error (--select-tf-ops lets TensorFlow run them via Flex).""",
 trains vision, text and audio models on small generated datasets with the starter
 backbones (random weights, NOT pretrained; offline), evaluates them on held-out
 data, exports, reloads the export and predicts, then prints a report.""",
+    "compare": """examples:
+  zoo compare mobilenet_v3_small efficientnet_b0 inception_v3 bit_m_r50x1 --data ./flowers --folds 5
+  zoo compare --modality vision --tag imagenet --data ./flowers --budget 10m
+  zoo compare use labse bert_small --data reviews.csv --out cmp/reviews
+  zoo compare mobilenet_v2 efficientnet_b0 --data ./flowers --fine-tune-top 1
+
+each backbone's features are computed once (decoded data shared, cached in OUT/features:
+a re-run with one more backbone computes only that one); a logistic-regression probe
+(scikit-learn, pip install "zoo[compare]"; a Keras head without it) is scored over the
+folds. OUT gets compare.json, compare.csv and compare.png (metric vs latency, Pareto front).
+Backbones selected by --modality/--tag that are not cached are skipped, never downloaded.""",
     "bench": """examples:
   zoo bench --quick
   zoo bench --cases 1,3 --reps 5
@@ -210,6 +221,23 @@ def register_commands(cli: Any) -> None:
     s.add_argument("--quick", action="store_true", help="smaller data and fewer epochs (under a minute)")
     s.add_argument("--json", action="store_true", help="print the report as JSON")
     s.set_defaults(func=heavy("demo"))
+
+    s = cmd("compare", "rank backbones on your data: frozen features + a linear probe, latency, size, Pareto front")
+    s.add_argument("names", nargs="*", metavar="NAME", help="backbones to compare (or select with --modality/--tag)")
+    s.add_argument("--data", required=True, metavar="PATH", help="folder with one sub-folder per class, or a .csv file")
+    s.add_argument("--task", default="classification", choices=["classification"], help="the probe's task")
+    s.add_argument("--folds", type=_positive_int, metavar="K", help="K-fold cross-validation (default: one hold-out)")
+    s.add_argument("--val-split", type=_fraction, default=0.2, metavar="F", help="hold-out fraction without --folds (default 0.2)")
+    s.add_argument("--budget", metavar="TIME", help="stop starting backbones after this long, e.g. 10m, 90s, 1h")
+    s.add_argument("--modality", choices=["vision", "text", "audio"], help="select the cached backbones of a modality")
+    s.add_argument("--tag", metavar="TAG", help="select the cached backbones with a tag (see `zoo list --tag`)")
+    s.add_argument("--mlp", action="store_true", help="a one-hidden-layer MLP probe instead of logistic regression")
+    s.add_argument("--fine-tune-top", type=_positive_int, default=0, metavar="N", help="also fine-tune the best N")
+    s.add_argument("--batch-size", type=_positive_int, default=32, metavar="B", help="feature extraction batch (default 32)")
+    s.add_argument("--seed", type=int, default=0, metavar="S", help="folds and probe seed (default 0)")
+    s.add_argument("--out", metavar="DIR", help="results folder (default: compare)")
+    s.add_argument("--json", action="store_true", help="print compare.json instead of the table")
+    s.set_defaults(func=heavy("compare"))
 
     s = cmd("bench", "benchmark zoo against hand-written hub.KerasLayer code (runs python -m benchmarks)")
     s.add_argument("--quick", action="store_true", help="small N, 1 repetition: proves it runs, timings meaningless")
