@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -22,7 +23,53 @@ from pathlib import Path
 from typing import Any, Iterator
 
 __all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "atomic_write_json", "replace_dir",
-           "owned_tmp_dir", "json_default"]
+           "owned_tmp_dir", "json_default", "storage_errors", "write_failure"]
+
+_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS}
+_FULL_WORDS = ("No space left on device", "File too large", "Disk quota exceeded", "Read-only file system")
+
+
+def write_failure(exc: BaseException, path: str | os.PathLike, what: str, kept: str = "") -> Any:
+    """The `zoo.StorageError` for a write that failed for lack of room (disk full, file size limit,
+    quota, read-only file system), from an ``OSError`` or a TensorFlow error; None for other errors.
+
+    Example:
+        >>> err = write_failure(OSError(errno.ENOSPC, "No space left on device"), "/runs/r/model", "export")
+        >>> type(err).__name__, err.path, err.reason
+        ('StorageError', '/runs/r/model', 'No space left on device')
+    """
+    from zoo.errors import StorageError
+
+    if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS:
+        reason = os.strerror(exc.errno)
+    elif (isinstance(exc, OSError) or type(exc).__module__.startswith("tensorflow")) and any(
+            w in str(exc) for w in _FULL_WORDS):  # TensorFlow's errors, shutil.Error's list of failures
+        reason = next(w for w in _FULL_WORDS if w in str(exc))
+    else:
+        return None
+    return StorageError(f"could not write {what} '{path}': {reason}; free disk space (or raise the file size limit) "
+                        f"and try again{'; ' + kept if kept else ''}", path=str(path), reason=reason)
+
+
+@contextlib.contextmanager
+def storage_errors(path: str | os.PathLike, what: str, kept: str = "") -> Iterator[None]:
+    """Turn a write that fails for lack of room inside the block into one `zoo.StorageError` naming
+    ``path`` (`write_failure`); other errors pass unchanged.
+
+    Example:
+        >>> with storage_errors("/tmp/x", "file"):
+        ...     raise OSError(errno.EFBIG, "File too large")
+        Traceback (most recent call last):
+        ...
+        zoo.errors.StorageError: could not write file '/tmp/x': File too large; free disk space (or raise the file size limit) and try again
+    """
+    try:
+        yield
+    except Exception as exc:
+        err = write_failure(exc, path, what, kept)
+        if err is None:
+            raise
+        raise err from None
 
 
 @contextlib.contextmanager
@@ -45,10 +92,11 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     os.close(fd)
     tmp = Path(name)
     try:
-        yield tmp
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        with storage_errors(path, "file", f"'{path}' was left as it was"):
+            yield tmp
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

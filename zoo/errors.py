@@ -59,8 +59,10 @@ __all__ = [
     "UnsafeArchiveError",
     "ExportError",
     "ModuleFormatError",
+    "StorageError",
     "ZooWarning",
     "BlockCountWarning",
+    "CheckpointWarning",
 ]
 
 
@@ -162,6 +164,11 @@ class ExportError(ZooError):
     """A model cannot be exported in the requested format (e.g. unsupported TFLite ops)."""
 
 
+class StorageError(ZooError):
+    """A file could not be written (disk full, file size limit, quota, read-only): the error names
+    the path (``err.path``) and says what was kept (the previous checkpoint or export is intact)."""
+
+
 class ModuleFormatError(ModuleLoadError):
     """The module's format (e.g. legacy TF1 Hub format) cannot do what was asked; the format is named."""
 
@@ -172,3 +179,8 @@ class ZooWarning(UserWarning):
 
 class BlockCountWarning(ZooWarning):
     """A loaded module has another number of blocks than its registry entry's ``blocks`` (both named)."""
+
+
+class CheckpointWarning(ZooWarning):
+    """A run's newest checkpoint could not be read (truncated, corrupted): ``--resume`` continued
+    from the one before it; the message names both."""

@@ -32,7 +32,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from zoo.errors import ConfigurationError, ExportError
-from zoo.atomic import atomic_write_json, owned_tmp_dir, replace_dir
+from zoo.atomic import atomic_write_json, owned_tmp_dir, replace_dir, storage_errors
 from zoo.registry import BackboneSpec
 
 __all__ = [
@@ -124,10 +124,11 @@ def save_model(model: Any, path: str | os.PathLike, *, spec: BackboneSpec, class
     meta["signatures"] = sorted(signatures)
     tmp = owned_tmp_dir(path.parent, f".{path.name}.tmp-")
     try:
-        tf.saved_model.save(module, str(tmp / "m"), signatures=signatures)
-        (tmp / "m" / EXPORT_META).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(tmp / "m" / EXPORT_META, meta)
-        replace_dir(tmp / "m", path)
+        with storage_errors(path, "the exported model", "any previous export there is intact"):
+            tf.saved_model.save(module, str(tmp / "m"), signatures=signatures)
+            (tmp / "m" / EXPORT_META).parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(tmp / "m" / EXPORT_META, meta)
+            replace_dir(tmp / "m", path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return path
@@ -233,7 +234,8 @@ def copy_savedmodel(src: str | os.PathLike, out: str | os.PathLike) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = owned_tmp_dir(out.parent, f".{out.name}.tmp-")
     try:
-        shutil.copytree(src, tmp / "m")
+        with storage_errors(out, "the copy of the export", "any previous export there is intact"):
+            shutil.copytree(src, tmp / "m")
         verify_export(tmp / "m")
         replace_dir(tmp / "m", out)
     finally:

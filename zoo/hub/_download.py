@@ -21,8 +21,8 @@ import urllib.parse
 from pathlib import Path
 from typing import BinaryIO
 
-from zoo.errors import IntegrityError, ModuleLoadError, ModuleNotCachedError, ZooError
-from zoo.hub._archives import _CHUNK, safe_extract
+from zoo.errors import IntegrityError, ModuleLoadError, ModuleNotCachedError, UnsafeArchiveError, ZooError
+from zoo.hub._archives import _CHUNK, DEFAULT_MAX_BYTES, _limit, safe_extract
 from zoo.hub._integrity import _write_sidecar, tree_sha256
 from zoo.hub._layout import _cache_note, _names_for
 from zoo.hub._locks import LOCK_TIMEOUT_SEC
@@ -81,6 +81,7 @@ def _download_archive(handle: str, mdir: Path, sha256: str | None) -> None:
     from tensorflow_hub import resolver
 
     url = _archive_url(handle)
+    limit = _limit("ZOO_MAX_BUNDLE_BYTES", DEFAULT_MAX_BYTES)
 
     def download(handle: str, tmp_dir: str) -> None:
         archive = Path(f"{tmp_dir}.archive")
@@ -93,9 +94,19 @@ def _download_archive(handle: str, mdir: Path, sha256: str | None) -> None:
                     out.write(source)
                 else:
                     try:
+                        size = 0
                         while chunk := source.read(_CHUNK):
+                            size += len(chunk)
+                            if size > limit:  # never more than the extraction limit on disk
+                                raise UnsafeArchiveError(
+                                    f"archive of module {handle!r} ({url}) is larger than {limit} bytes "
+                                    "(ZOO_MAX_BUNDLE_BYTES); download stopped, nothing was extracted",
+                                    handle=handle, url=url, limit=limit)
                             digest.update(chunk)
                             out.write(chunk)
+                        declared = getattr(source, "headers", None) and source.headers.get("Content-Length")
+                        if declared and declared.isdigit() and size < int(declared):  # the server hung up early
+                            raise ConnectionError(f"connection closed after {size} of {declared} bytes")
                     finally:
                         with contextlib.suppress(Exception):
                             source.close()
@@ -176,12 +187,13 @@ def download(handle: str, mdir: Path, sha256: str | None) -> str:
             raise ModuleLoadError(
                 f"module {handle!r} could not be downloaded: the server answered HTTP {exc.code} {exc.reason}; "
                 "check the handle (see `zoo info NAME`)") from None
-        reason = f"HTTP {exc.code} {exc.reason}"
+        reason = (f"HTTP {exc.code}: the server keeps redirecting (a redirect loop)" if 300 <= exc.code < 400
+                  else f"HTTP {exc.code} {' '.join(str(exc.reason).split())}")
     except Exception as exc:  # noqa: BLE001
         if not _is_network_error(exc):
             raise ModuleLoadError(f"module {handle!r} could not be downloaded into {mdir}: "
                                   f"{type(exc).__name__}: {exc}") from None
-        reason = f"{type(exc).__name__}: {exc}"
+        reason = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
     raise ModuleNotCachedError(
         f"module {handle!r} is not cached and could not be downloaded ({reason}). Looked in {mdir}, {_cache_note()}. "
         f"Fix: connect to the network, or run `zoo cache prefetch {_names_for(handle)}` on a connected machine (same "

@@ -12,6 +12,7 @@ from typing import Any
 _EXPORTS = {
     "CheckpointInfo": "_checkpoints",
     "checkpoint_objects": "_checkpoints",
+    "restore_latest": "_checkpoints",
     "restore_weights": "_checkpoints",
     "CompareResult": "_compare",
     "compare": "_compare",

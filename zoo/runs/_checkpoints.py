@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 from zoo.errors import ConfigurationError, DataError
 
-__all__ = ["CheckpointInfo", "checkpoint_objects", "restore_weights"]
+__all__ = ["restore_latest", "CheckpointInfo", "checkpoint_objects", "restore_weights"]
 
 
 @dataclass
@@ -84,6 +84,35 @@ def restore_weights(variables: Sequence[Any], checkpoint: "CheckpointInfo") -> N
         raise DataError(f"checkpoint '{checkpoint.path}' cannot be read ({type(exc).__name__}: {_first_line(exc)}); "
                         "it may be truncated or corrupted: remove it to resume from the one before, or start the "
                         "run again with --force", path=str(checkpoint.path)) from None
+
+
+def restore_latest(run: Any, variables: list, say: Any) -> CheckpointInfo | None:
+    """Restore the newest checkpoint that can be read; an unreadable newer one (truncated, corrupted)
+    is skipped with a `CheckpointWarning`. None when the run (a `RunDir`) has no checkpoint; `DataError`
+    when none loads.
+
+    Example:
+        ck = restore_latest(RunDir("runs/x"), list(model.variables), print)
+    """
+    import warnings
+
+    from zoo.errors import CheckpointWarning
+
+    checkpoints, failure = run.checkpoints(), None
+    for ck in reversed(checkpoints):
+        try:
+            restore_weights(variables, ck)
+        except DataError as exc:
+            failure = exc
+            message = f"{exc}; resuming from the checkpoint before it"
+            warnings.warn(message, CheckpointWarning, stacklevel=2)
+            say(f"zoo: warning: {message}")
+            continue
+        return ck
+    if failure is not None:
+        raise DataError(f"no checkpoint of '{run.path}' can be read (the last error: {failure}); start the run "
+                        "again with --force", path=str(run.path)) from None
+    return None
 
 
 def _first_line(exc: BaseException) -> str:

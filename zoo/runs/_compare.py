@@ -83,7 +83,7 @@ def _specs(names: Sequence[str], modality: str | None, tag: str | None) -> tuple
     from zoo.registry import get, list_backbones
 
     if names:
-        specs = [get(n) for n in names]
+        specs = [get(n) if isinstance(n, str) else n for n in names]  # names, or BackboneSpecs of the user's own
         if modality or tag:
             raise ConfigurationError("give backbone names or --modality/--tag, not both")
         return specs, []
@@ -108,8 +108,9 @@ def compare(names: Sequence[str] | None, data: Any, *, task: str = "classificati
             modality: str | None = None, tag: str | None = None, mlp: bool = False, fine_tune_top: int = 0,
             fine_tune_epochs: int = 3, batch_size: int = 32, seed: int = 0,
             say: Callable[[str], Any] | None = print) -> CompareResult:
-    """Rank backbones on ``data`` (a class folder, a CSV, or ``(inputs, labels)`` arrays) by a probe on
-    their frozen features; see the module docs. Returns a `CompareResult`; writes ``out``.
+    """Rank backbones (registered names or `zoo.BackboneSpec` objects) on ``data`` (a class folder, a CSV,
+    or ``(inputs, labels)`` arrays) by a probe on their frozen features; see the module docs. Returns a
+    `CompareResult`; writes ``out``.
 
     ``folds``: K-fold cross-validation (stratified); otherwise one stratified hold-out of
     ``val_split``. ``budget``: stop starting new backbones after this long (``"10m"``).

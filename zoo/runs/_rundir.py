@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from zoo.atomic import json_default, atomic_write_json, replace_dir
+from zoo.atomic import atomic_write_json, json_default, replace_dir, storage_errors
 from zoo.runs._checkpoints import CheckpointInfo
 from zoo.errors import ConfigurationError
 from zoo.runs._config import RunConfig
@@ -208,11 +208,13 @@ class RunDir:
         self.checkpoints_dir.mkdir(parents=True, exist_ok=True)
         final = self.checkpoints_dir / f"epoch-{epoch:04d}"
         tmp = Path(tempfile.mkdtemp(prefix=f".epoch-{epoch:04d}.tmp-", dir=self.checkpoints_dir))
+        kept = "the previous checkpoints are intact: `zoo train --resume` continues from the last one"
         try:
-            tf.train.Checkpoint(**objects).write(str(tmp / "ckpt"))
-            state = {"epoch": epoch, "stage": stage, "history": history, "time": time.time()}
-            (tmp / "state.json").write_text(json.dumps(state, default=json_default), encoding="utf-8")
-            replace_dir(tmp, final)
+            with storage_errors(final, f"the checkpoint of epoch {epoch}", kept):
+                tf.train.Checkpoint(**objects).write(str(tmp / "ckpt"))
+                state = {"epoch": epoch, "stage": stage, "history": history, "time": time.time()}
+                (tmp / "state.json").write_text(json.dumps(state, default=json_default), encoding="utf-8")
+                replace_dir(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

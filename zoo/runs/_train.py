@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from zoo.errors import ConfigurationError, DataError
 from zoo.atomic import atomic_write_json, atomic_write_text
-from zoo.runs._checkpoints import CheckpointInfo, checkpoint_objects, restore_weights
+from zoo.runs._checkpoints import CheckpointInfo, checkpoint_objects, restore_latest
 from zoo.runs._rundir import RunConfig, RunDir
 
 __all__ = ["TrainResult", "check_config", "load_data", "train_run", "supported_task", "CSV_SUFFIXES"]
@@ -252,11 +252,10 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
                             num_classes=len(class_names) if task.needs_num_classes else None,
                             freeze=cfg.freeze, learning_rate=cfg.learning_rate)
         variables = list(model.variables)  # checkpoint order: taken before any freeze change
-        ck = run.latest_checkpoint() if resume else None
+        ck = restore_latest(run, variables, say) if resume else None
         history: dict = {}
         initial = 0
         if ck is not None:
-            restore_weights(variables, ck)
             history = {k: list(v) for k, v in ck.history.items()}
             initial = ck.epoch
             say(f"resuming '{run.path}' after epoch {ck.epoch} of {cfg.total_epochs}")

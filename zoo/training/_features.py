@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from typing import Any
 import numpy as np
-from zoo.atomic import owned_tmp_dir
+from zoo.atomic import owned_tmp_dir, storage_errors
 from zoo.errors import InputError
 from zoo.models import ZooModel
 from zoo.tfk import keras, tf
@@ -105,7 +105,7 @@ def extract_features(model: ZooModel, ds: Any, *, verbose: int = 1, label: str =
         if size > limit:  # spill to disk
             disk_dir = disk_dir or spill.get()
             path = os.path.join(disk_dir, f"part{len(writer_paths):05d}")
-            _to_dataset(feats, labels).save(path)
+            _spill(_to_dataset(feats, labels), path)
             writer_paths.append(path)
             feats, labels, size = [], [], 0
         if bar:
@@ -113,7 +113,7 @@ def extract_features(model: ZooModel, ds: Any, *, verbose: int = 1, label: str =
     if writer_paths:
         if feats:
             path = os.path.join(disk_dir, f"part{len(writer_paths):05d}")
-            _to_dataset(feats, labels).save(path)
+            _spill(_to_dataset(feats, labels), path)
             writer_paths.append(path)
         out = tf.data.Dataset.load(writer_paths[0])
         for p in writer_paths[1:]:
@@ -122,6 +122,12 @@ def extract_features(model: ZooModel, ds: Any, *, verbose: int = 1, label: str =
     if not labels:
         raise InputError("the training data is empty: no batch to learn from")
     return _to_dataset(feats, labels)
+
+
+def _spill(ds: Any, path: str) -> None:
+    with storage_errors(path, "features spilled to disk", "nothing was trained; free space in the temporary "
+                        "directory (TMPDIR) or pass cache_features=False"):
+        ds.save(path)
 
 
 def _to_dataset(feats: list, labels: list) -> Any:
