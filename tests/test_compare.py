@@ -91,8 +91,7 @@ def test_ranks_backbones_writes_json_csv_png_and_reuses_features(shapes, blind, 
 
 def test_probe_figures_equal_an_independent_recomputation_on_sklearn_digits(tmp_path):
     from sklearn.datasets import load_digits
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GridSearchCV
+    from sklearn.linear_model import LogisticRegressionCV
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
@@ -109,8 +108,8 @@ def test_probe_figures_equal_an_independent_recomputation_on_sklearn_digits(tmp_
 
     (train, test), = splits(labels, task="classification", folds=None, val_split=0.25, seed=0)
     assert len(test) == 80 and not set(train) & set(test)
-    clf = make_pipeline(StandardScaler(), GridSearchCV(LogisticRegression(max_iter=2000),
-                                                       {"C": [0.01, 0.1, 1.0, 10.0, 100.0]}, cv=3))
+    clf = make_pipeline(StandardScaler(), LogisticRegressionCV(Cs=[0.01, 0.1, 1.0, 10.0, 100.0], cv=3,
+                                                               scoring="accuracy", max_iter=2000))
     want = float(np.mean(clf.fit(feats[train], labels[train]).predict(feats[test]) == labels[test]))
     assert row["mean"] == pytest.approx(want)
 
@@ -190,3 +189,26 @@ def test_fine_tune_top_adds_a_fine_tuned_row(tmp_path):
     assert set(names) == {"starter_cnn", "starter_cnn+fine-tuned"}
     tuned = next(r for r in result.rows() if r["name"] == "starter_cnn+fine-tuned")
     assert tuned["head"].startswith("fine-tuned (") and 0.0 <= tuned["mean"] <= 1.0 and tuned["per_fold"] == [tuned["mean"]]
+
+
+def test_wide_features_are_rotated_onto_their_span_without_changing_the_probe():
+    """More feature dimensions than examples: the probe fits in the span of the training examples
+    (PCA, all components); with an L2 penalty that is the same model as on the raw features."""
+    import warnings
+
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from zoo.runs import _probe
+
+    rng = np.random.RandomState(1)
+    y = np.repeat([0, 1, 2], 20)
+    x = rng.randn(60, 500) + np.eye(3, 500)[y] * 1.5 + 0.3 * rng.randn(60, 1)
+    xt = rng.randn(30, 500) + np.eye(3, 500)[np.repeat([0, 1, 2], 10)] * 1.5
+    got = _probe._fit_predict_sklearn(x, y, xt, "classification", False, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = make_pipeline(StandardScaler(), LogisticRegressionCV(Cs=list(_probe._C_GRID), cv=3, scoring="accuracy",
+                                                                   max_iter=5000, tol=1e-8)).fit(x, y)
+    np.testing.assert_array_equal(got, raw.predict(xt))

@@ -21,11 +21,13 @@ import os
 import platform
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 
 from zoo.errors import ConfigurationError, DataError
+from zoo.models import load_backbone
 from zoo.runs._compare_data import decode, features, latency, module_facts
 from zoo.runs._compare_report import format_table, plot_compare, rank_rows, write_csv
 from zoo.runs._probe import probe
@@ -134,29 +136,23 @@ def compare(names: Sequence[str] | None, data: Any, *, task: str = "classificati
                                  "compare one modality at a time")
     out = Path(out or "compare").expanduser()
     (out / "features").mkdir(parents=True, exist_ok=True)
-    decoded = decode(data, specs, task=task, batch_size=batch_size, seed=seed)
+    loader = ThreadPoolExecutor(1)  # modules load in the background while the data decode / a module extracts
+    pending = loader.submit(load_backbone, specs[0])
+    try:
+        decoded = decode(data, specs, task=task, batch_size=batch_size, seed=seed)
+    except BaseException:
+        loader.shutdown(cancel_futures=True)
+        raise
     if task == "classification" and len(decoded.class_names) < 2:
         raise DataError(f"the data have {len(decoded.class_names)} class(es) ({', '.join(decoded.class_names)}); "
                         "comparing needs at least two", classes=decoded.class_names)
     say(f"zoo compare: {len(specs)} backbone(s) on {decoded.n} examples of {decoded.source} "
         f"({'%d-fold' % folds if folds else f'hold-out {val_split:g}'})")
-    rows = []
-    for i, spec in enumerate(specs, 1):
-        if limit is not None and time.perf_counter() - start > limit:
-            skipped.append({"name": spec.name, "reason": f"budget of {limit:.0f} s spent", "fix": "raise --budget"})
-            continue
-        feats, reused, bb, seconds, batch_times = features(spec, decoded, out / "features",
-                                                           label=f"[{i}/{len(specs)}] {spec.name}", say=say)
-        t = time.perf_counter()
-        scored = probe(feats, decoded.y, task=task, folds=folds, val_split=val_split, seed=seed, mlp=mlp)
-        b1, b32 = latency(bb, decoded, batch_times)
-        facts = module_facts(spec, bb)
-        rows.append({"name": spec.name, "handle": spec.handle, **scored, "latency_ms_b1": b1, "latency_ms_b32": b32,
-                     "params": facts["params"], "size_bytes": facts["size_bytes"], "digest": facts["digest"],
-                     "feature_dim": int(feats.shape[1]), "fine_tunable": bool(spec.fine_tunable),
-                     "features_reused": reused, "extract_seconds": seconds, "probe_seconds": time.perf_counter() - t})
-        say(f"    {scored['metric']} {scored['mean']:.3f} ± {scored['std']:.3f}  "
-            f"({'features from cache' if reused else f'features {seconds:.1f} s'})")
+    try:
+        rows = _measure(specs, loader, pending, decoded, out, say, limit, start, skipped, dict(
+            task=task, folds=folds, val_split=val_split, seed=seed, mlp=mlp))
+    finally:
+        loader.shutdown(cancel_futures=True)
     if not rows:
         raise ConfigurationError("no backbone was compared: " + "; ".join(f"{s['name']}: {s['reason']}" for s in skipped))
     rows = rank_rows(rows)
@@ -169,6 +165,55 @@ def compare(names: Sequence[str] | None, data: Any, *, task: str = "classificati
                                           epochs=fine_tune_epochs, batch_size=batch_size)})
         rows = rank_rows(rows)
     return _finish(out, rows, skipped, decoded, task=task, folds=folds, val_split=val_split, seconds=time.perf_counter() - start)
+
+
+def _measure(specs: list, loader: ThreadPoolExecutor, pending: Any, decoded: Any, out: Path, say: Callable,
+             limit: float | None, start: float, skipped: list, probe_args: dict) -> list[dict]:
+    """One row per backbone. While backbone i extracts (TensorFlow frees the GIL), module i+1 loads in
+    a thread and probe i-1 fits in another; both are finished before latency is timed, so the
+    timings see a quiet machine."""
+    rows: list[dict] = []
+    prober = ThreadPoolExecutor(1)
+    probing: list = []
+    try:
+        for i, spec in enumerate(specs, 1):
+            if limit is not None and time.perf_counter() - start > limit:
+                skipped.append({"name": spec.name, "reason": f"budget of {limit:.0f} s spent", "fix": "raise --budget"})
+                continue
+            bb = pending.result()
+            beside = list(probing)  # background work running beside this extraction
+            if i < len(specs):
+                pending = loader.submit(load_backbone, specs[i])
+                beside.append(pending)
+            quiet = [0.0]  # when all of it had ended: batch timings from then on are undisturbed
+            for f in beside:
+                f.add_done_callback(lambda _f, q=quiet: q.__setitem__(0, max(q[0], time.perf_counter())))
+            label = f"[{i}/{len(specs)}] {spec.name}"
+            feats, reused, seconds, batch_times = features(spec, bb, decoded, out / "features", label=label, say=say)
+            for f in probing:
+                f.result()
+            if i < len(specs):
+                pending.exception()  # wait (an error surfaces on its turn)
+            b1, b32 = latency(bb, decoded, batch_times, quiet_since=quiet[0])
+            facts = module_facts(spec, bb)
+            row = {"name": spec.name, "handle": spec.handle, "latency_ms_b1": b1, "latency_ms_b32": b32,
+                   "params": facts["params"], "size_bytes": facts["size_bytes"], "digest": facts["digest"],
+                   "feature_dim": int(feats.shape[1]), "fine_tunable": bool(spec.fine_tunable),
+                   "features_reused": reused, "extract_seconds": seconds}
+            probing.append(prober.submit(_probe_into, row, feats, decoded.y, probe_args, label, say))
+            rows.append(row)
+        for f in probing:
+            f.result()
+    finally:
+        prober.shutdown(cancel_futures=True)
+    return rows
+
+
+def _probe_into(row: dict, feats: Any, y: Any, probe_args: dict, label: str, say: Callable) -> None:
+    t = time.perf_counter()
+    scored = probe(feats, y, **probe_args)
+    row.update(scored, probe_seconds=time.perf_counter() - t)
+    say(f"    {label}: {scored['metric']} {scored['mean']:.3f} ± {scored['std']:.3f}")
 
 
 def _finish(out: Path, rows: list, skipped: list, decoded: Any, **run: Any) -> CompareResult:

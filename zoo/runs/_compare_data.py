@@ -137,47 +137,48 @@ def decode(data: Any, specs: list, *, task: str, batch_size: int, seed: int) -> 
     return d
 
 
-def features(spec: Any, decoded: Decoded, cache_dir: Path, *, label: str,
-             say: Callable[[str], Any]) -> tuple[np.ndarray, bool, Any, float, list]:
-    """The backbone's features of every example: ``(features, reused_from_disk, backbone, seconds,
-    [(batch size, seconds) of each batch])`` (the batch times double as the batch latency)."""
+def features(spec: Any, bb: Any, decoded: Decoded, cache_dir: Path, *, label: str,
+             say: Callable[[str], Any]) -> tuple[np.ndarray, bool, float, list]:
+    """The features of every example from the loaded backbone ``bb``: ``(features, reused_from_disk,
+    seconds, [(batch size, seconds) of each batch])`` (the batch times double as the batch latency)."""
     from zoo.atomic import atomic_path
-    from zoo.models import load_backbone
 
     key = _digest(spec.handle, spec.preprocessor, spec.output_key, spec.pooling, spec.output_dim,
                   decoded.fingerprint, decoded.key(spec))[:16]
     path = cache_dir / f"{spec.name}-{key}.npy"
-    bb = load_backbone(spec)
     if path.exists():
         say(f"{label}: features from {path.name}")
-        return np.load(path), True, bb, 0.0, []
-    from zoo.tfk import keras
+        return np.load(path), True, 0.0, []
+    from zoo.tfk import keras, tf
 
+    call = tf.function(lambda x: bb(x, training=False), reduce_retracing=True)  # one graph, not op by op
     batches, t = decoded.batches_for(spec), time.perf_counter()
     say(f"{label}: extracting features of {decoded.n} examples")
     bar = keras.utils.Progbar(len(batches), unit_name="batch") if say is print else None
     out, times = [], []
     for i, x in enumerate(batches, 1):
         tb = time.perf_counter()
-        out.append(bb(x).numpy())
-        times.append((len(x), time.perf_counter() - tb))
+        out.append(call(x).numpy())
+        times.append((len(x), time.perf_counter() - tb, tb))
         if bar:
             bar.update(i)
     feats = np.concatenate(out).astype(np.float32)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             np.save(f, feats)
-    return feats, False, bb, time.perf_counter() - t, times
+    return feats, False, time.perf_counter() - t, times
 
 
-def latency(bb: Any, decoded: Decoded, batch_times: list | None = None, reps: int = 3) -> tuple[float, float]:
+def latency(bb: Any, decoded: Decoded, batch_times: list | None = None, reps: int = 3,
+            quiet_since: float = 0.0) -> tuple[float, float]:
     """Median milliseconds per example at batch 1 and batch 32 on this machine (after one warm-up).
 
-    The batch-32 figure comes from the feature extraction's own batches of 32 when there were
-    at least three after the first (no extra passes); otherwise it is timed here."""
+    The batch-32 figure comes from the feature extraction's own batches of 32 (no extra passes)
+    when at least three of them, after the first, started at ``quiet_since`` or later (nothing
+    else was running then); otherwise it is timed here."""
     first = decoded.batches_for(bb.spec)[0]
     x32 = np.concatenate([first] * (32 // len(first) + 1))[:32]
-    full = [t for n, t in (batch_times or [])[1:] if n == 32]
+    full = [t for n, t, began in (batch_times or [])[1:] if n == 32 and began >= quiet_since]
     result = []
     for x in (first[:1], x32):
         if len(x) == 32 and len(full) >= 3:

@@ -1,8 +1,9 @@
 """Probes for `zoo.compare`: a linear (or small MLP) head fitted on frozen features, scored over folds.
 
 scikit-learn does the fitting when it is installed (``pip install "zoo[compare]"``):
-``LogisticRegression`` (L2 strength ``C`` tuned by inner cross-validation,
-``GridSearchCV``, on standardised features) for classification, ``RidgeCV`` for regression, ``MLPClassifier`` /
+``LogisticRegressionCV`` (L2 strength ``C`` tuned by inner cross-validation on
+standardised features; rotated onto the span of the examples when wider than their
+number, which leaves the solution unchanged) for classification, ``RidgeCV`` for regression, ``MLPClassifier`` /
 ``MLPRegressor`` for ``mlp=True``. Without it a plain Keras head is fitted instead (softmax
 or linear layer with a fixed L2, or one hidden layer), and the result says which.
 
@@ -85,8 +86,10 @@ def macro_f1(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
 
 
 def _fit_predict_sklearn(x: np.ndarray, y: np.ndarray, xt: np.ndarray, task: str, mlp: bool, seed: int) -> np.ndarray:
-    from sklearn.linear_model import LogisticRegression, RidgeCV
-    from sklearn.model_selection import GridSearchCV
+    import warnings
+
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegressionCV, RidgeCV
     from sklearn.neural_network import MLPClassifier, MLPRegressor
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -94,11 +97,19 @@ def _fit_predict_sklearn(x: np.ndarray, y: np.ndarray, xt: np.ndarray, task: str
     if task == "classification":
         inner = int(max(2, min(3, np.bincount(y).min())))
         head = (MLPClassifier((256,), alpha=1e-3, max_iter=300, random_state=seed) if mlp
-                else GridSearchCV(LogisticRegression(max_iter=2000), {"C": list(_C_GRID)}, cv=inner))
+                else LogisticRegressionCV(Cs=list(_C_GRID), cv=inner, scoring="accuracy", max_iter=2000))
     else:
         head = MLPRegressor((256,), alpha=1e-3, max_iter=300, random_state=seed) if mlp else RidgeCV(alphas=_C_GRID)
-    model = make_pipeline(StandardScaler(), head)
-    model.fit(x, y)
+    steps = [StandardScaler()]
+    if x.shape[1] > x.shape[0] and not mlp:
+        # wider than there are examples: rotate onto the span of the training examples first. An L2
+        # penalty does not see rotations and the solution lies in that span, so the fitted model and
+        # its predictions are the same, found in min(n, d) dimensions instead of d.
+        steps.append(PCA(svd_solver="full"))
+    model = make_pipeline(*steps, head)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # scikit-learn 1.9's notices of changing defaults
+        model.fit(x, y)
     return model.predict(xt)
 
 
