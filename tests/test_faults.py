@@ -22,6 +22,7 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import zoo
@@ -312,3 +313,121 @@ def test_a_corrupted_last_checkpoint_is_skipped_on_resume(reviews, tmp_path, mon
     with pytest.warns(zoo.CheckpointWarning, match="epoch-0002"):
         assert zoo.cli.main(["train", "--resume", "--out", str(run), "-q"]) == 0
     assert json.loads((run / "metrics.json").read_text())["resumed_from_epoch"] == 1
+
+
+# ----------------------------------------------------------------------------- hostile files
+
+
+def _png_bomb(path: Path, side: int) -> None:
+    """A real PNG of ``side`` x ``side`` black pixels: a few hundred KB on disk, side*side*3 bytes decoded."""
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    z, row = zlib.compressobj(9), b"\0" * (1 + side * 3)
+    idat = b"".join(z.compress(row) for _ in range(side)) + z.flush()
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def test_decompression_bombs_are_refused_from_their_header(tmp_path):
+    import zoo.data as zd
+
+    root = zd.make_synthetic_folder(tmp_path / "imgs", "vision", n_per_class=2, classes=("a", "b"))
+    _png_bomb(root / "a" / "bomb.png", 12000)  # 144 MP: 432 MB once decoded
+    jpeg = b"\xff\xd8" + b"\xff\xc0\x00\x11\x08" + (60000).to_bytes(2, "big") * 2 + b"\x03" + b"\x01\x22\x00" * 3
+    (root / "b" / "bomb.jpg").write_bytes(jpeg + b"\xff\xd9")
+    with pytest.warns(zd.DataWarning) as caught:
+        ds = zd.from_folder(root, "vision", image_size=(32, 32))
+    reasons = {Path(s.path).name: s.reason for s in ds.summary.skipped}
+    assert "declares 12000x12000 pixels (144 MP)" in reasons["bomb.png"] and "ZOO_MAX_IMAGE_PIXELS" in reasons["bomb.png"]
+    assert "declares 60000x60000" in reasons["bomb.jpg"] and ds.summary.n_train == 4
+    assert any("bomb.png" in str(w.message) for w in caught)
+    with pytest.raises(zoo.DataError, match="bomb.png' declares 12000x12000"):
+        zd.read_image(root / "a" / "bomb.png")
+
+
+def test_a_wav_declaring_two_billion_frames_reads_what_is_there(tmp_path):
+    import struct
+
+    import zoo.data as zd
+
+    samples = (np.sin(np.arange(1600) / 5) * 20000).astype("<i2").tobytes()
+    fmt = struct.pack("<HHIIHH", 1, 1, 16000, 32000, 2, 16)
+    wav = b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt
+    wav += b"data" + struct.pack("<I", 2**32 - 2) + samples  # 2^31 - 1 frames of 16 bits declared
+    (tmp_path / "liar.wav").write_bytes(wav)
+    x = zd.read_wav(tmp_path / "liar.wav", 16000)
+    assert x.shape == (1600,) and np.abs(x).max() <= 1.0
+
+
+def test_a_ten_megabyte_csv_cell_is_one_clear_error(tmp_path):
+    import zoo.data as zd
+
+    path = tmp_path / "big.csv"
+    path.write_text("text,label\n" + '"' + "word " * 2_000_000 + '",pos\nfine,pos\nbad,neg\n')
+    with pytest.raises(zoo.DataError, match=r"big.csv' cannot be parsed at line 2: field larger than field limit"):
+        zd.from_csv(path)
+
+
+def test_a_megabyte_string_through_bert_preprocessing_is_truncated_not_expanded():
+    from helpers import install
+
+    install("bert_small")
+    bb = zoo.load_backbone("bert_small")
+    out = bb(np.array(["word " * 200_000, "short"]))
+    assert out.shape == (2, 512) and np.isfinite(out.numpy()).all()
+    enc = bb.contract.encode(bb, np.array(["word " * 200_000]))
+    assert enc["input_word_ids"].shape == (1, 128)  # the preprocessor's sequence length, whatever the input
+
+
+# ----------------------------------------------------------------------------- soak
+
+SOAK = r"""
+import gc, json, os, sys, tempfile, time
+import numpy as np
+import tf_keras
+import zoo
+from zoo.export import save_model
+
+def rss_mb():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:"))
+
+rng = np.random.RandomState(0)
+data = {"starter_cnn": rng.randint(0, 256, (4, 24, 24, 3)).astype("uint8"),
+        "starter_text": np.array(["a good film", "a bad film", "fine", "dull"]),
+        "starter_audio": (rng.rand(4, 8000).astype("float32") - 0.5)}
+names, y = sorted(data), np.arange(4) % 2
+out = tempfile.mkdtemp()
+rss, fds = [], []
+for cycle in range(int(sys.argv[1])):
+    name = names[cycle % 3]
+    model = zoo.build(name, task="classification", num_classes=2)
+    zoo.fit(model, (data[name], y), epochs=1, batch_size=4, verbose=0)
+    assert model.predict(data[name], verbose=0).shape == (4, 2)
+    save_model(model, os.path.join(out, "model"), spec=zoo.get(name), class_names=["a", "b"])  # replaced atomically
+    del model
+    tf_keras.backend.clear_session()
+    gc.collect()
+    rss.append(rss_mb())
+    fds.append(len(os.listdir("/proc/self/fd")))
+print(json.dumps({"rss": rss, "fds": fds, "left": sorted(os.listdir(out))}))
+"""
+
+
+@pytest.mark.slow
+def test_soak_thirty_build_fit_predict_export_cycles():
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run([sys.executable, "-c", SOAK, "30"], capture_output=True, text=True, env=env, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    rss, fds = np.array(r["rss"]), np.array(r["fds"])
+    slope = np.polyfit(np.arange(6, 30), rss[6:], 1)[0]  # MB per cycle after the warm-up
+    warnings.warn(FaultReport(f"soak: 30 cycles, RSS {rss[0]:.0f} -> {rss[-1]:.0f} MB, slope {slope:.1f} MB/cycle "
+                              f"(cycles 7-30); open fds {fds[0]} -> {fds[-1]} (max {fds.max()})"))
+    assert slope < 25, rss.round().tolist()  # zoo holding a model or graph per cycle would add far more
+    assert fds[-1] - fds[5] <= 5, fds.tolist()
+    assert r["left"] == ["model"]  # no temporary export directories left behind

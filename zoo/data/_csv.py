@@ -8,6 +8,7 @@ import io
 import os
 from pathlib import Path
 from typing import Any, Sequence
+
 from zoo.data._dataset import _MIN_SECONDS, Dataset, _check_args, _check_modality, _check_size, _positive_int, _sort_names
 from zoo.data._files import _os_reason, _read_bytes, _Skips, _validate
 from zoo.data._kinds import KINDS
@@ -43,6 +44,36 @@ def _pick_column(header: list[str], text_column: Any, image_column: Any, audio_c
             return lower[n], modality  # modality inferred from the file extensions later
     raise DataError(f"'{path}': cannot tell which column holds the inputs (columns: {header}); "
                     "pass text_column=, image_column= or audio_column=")
+
+
+def _parse(reader: Any, path: Path, text_column: Any, image_column: Any, audio_column: Any, label_column: str,
+           modality: Any) -> tuple:
+    """Header, column choice and rows of a CSV: ``(column, modality, skips, values, labels, where)``."""
+    header = [h.strip() for h in next(reader, [])]
+    if not any(header):
+        raise DataError(f"CSV file '{path}' is empty; it needs a header row, e.g. 'text,label'")
+    col, modality = _pick_column(header, text_column, image_column, audio_column, modality, path)
+    for name in (col, label_column):
+        if name not in header:
+            raise DataError(f"CSV file '{path}' has no column {name!r} (columns: {header}); pass the right column name")
+    ci, li = header.index(col), header.index(label_column)
+    skips = _Skips()
+    values, raw_labels, where = [], [], []
+    for row_no, row in enumerate(reader, start=1):
+        if not any(cell.strip() for cell in row):
+            continue
+        at = f"row {row_no} (line {reader.line_num})"
+        label = row[li].strip() if li < len(row) else ""
+        if not label:
+            raise DataError(f"CSV file '{path}' {at} has no label in column {label_column!r}; fill it in or delete the row")
+        value = row[ci].strip() if ci < len(row) else ""
+        if not value:
+            skips.add(f"{path}:{reader.line_num}", f"{at} has an empty {col!r} value")
+            continue
+        values.append(value)
+        raw_labels.append(label)
+        where.append(at)
+    return col, modality, skips, values, raw_labels, where
 
 
 def from_csv(path: str | os.PathLike, *, text_column: str | None = None, image_column: str | None = None,
@@ -83,30 +114,12 @@ def from_csv(path: str | os.PathLike, *, text_column: str | None = None, image_c
     first = content.split("\n", 1)[0]
     delim = "\t" if path.suffix.lower() == ".tsv" else max(",;\t", key=first.count) if first else ","
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delim)
-    header = [h.strip() for h in next(reader, [])]
-    if not any(header):
-        raise DataError(f"CSV file '{path}' is empty; it needs a header row, e.g. 'text,label'")
-    col, modality = _pick_column(header, text_column, image_column, audio_column, modality, path)
-    for name in (col, label_column):
-        if name not in header:
-            raise DataError(f"CSV file '{path}' has no column {name!r} (columns: {header}); pass the right column name")
-    ci, li = header.index(col), header.index(label_column)
-    skips = _Skips()
-    values, raw_labels, where = [], [], []
-    for row_no, row in enumerate(reader, start=1):
-        if not any(cell.strip() for cell in row):
-            continue
-        at = f"row {row_no} (line {reader.line_num})"
-        label = row[li].strip() if li < len(row) else ""
-        if not label:
-            raise DataError(f"CSV file '{path}' {at} has no label in column {label_column!r}; fill it in or delete the row")
-        value = row[ci].strip() if ci < len(row) else ""
-        if not value:
-            skips.add(f"{path}:{reader.line_num}", f"{at} has an empty {col!r} value")
-            continue
-        values.append(value)
-        raw_labels.append(label)
-        where.append(at)
+    try:
+        parsed = _parse(reader, path, text_column, image_column, audio_column, label_column, modality)
+    except csv.Error as exc:  # e.g. a field over csv's size limit: a damaged or hostile file
+        raise DataError(f"CSV file '{path}' cannot be parsed at line {reader.line_num}: {exc}; fix or shorten that "
+                        "row (fields are limited to 131072 characters)", path=str(path), line=reader.line_num) from None
+    col, modality, skips, values, raw_labels, where = parsed
     if not values:
         raise DataError(f"CSV file '{path}' has no rows with an input and a label; add rows below the header")
     if class_names is None:

@@ -25,6 +25,7 @@ from typing import Any, Callable, NamedTuple
 import tensorflow as tf
 
 from zoo.data._audio_io import wav_info
+from zoo.data._image_header import HEADER_BYTES, too_many_pixels
 from zoo.errors import DataError, ZooWarning
 
 __all__ = ["decode_image_bytes", "resize_pixels", "DataWarning", "SkippedFile"]
@@ -132,7 +133,7 @@ def _validate(paths: list[str], modality: str, read: Callable[[str, int], bytes]
     candidates: list[int] = []
     for i, p in enumerate(paths):
         try:
-            head = read(p, -1 if modality == "text" else 16)
+            head = read(p, -1 if modality == "text" else HEADER_BYTES if modality == "vision" else 16)
         except OSError as exc:
             broken = isinstance(exc, FileNotFoundError) and os.path.islink(p)
             bad[i] = f"broken symbolic link to '{os.readlink(p)}'" if broken else _os_reason(exc)
@@ -140,7 +141,10 @@ def _validate(paths: list[str], modality: str, read: Callable[[str, int], bytes]
         if not head:
             bad[i] = "empty file"
         elif modality == "vision":
-            if head.startswith(_MAGIC):
+            bomb = too_many_pixels(head)
+            if bomb:
+                bad[i] = f"image {bomb}"
+            elif head.startswith(_MAGIC):
                 candidates.append(i)
             else:
                 bad[i] = "not a JPEG, PNG, GIF or BMP image (unrecognised file header)"

@@ -45,6 +45,7 @@ from zoo.data._files import (
     _MAGIC, _key, _os_reason, _read_bytes, _Skips, _tf_reason, _validate, _walk_class, decode_image_bytes,
     resize_pixels,
 )
+from zoo.data._image_header import HEADER_BYTES, too_many_pixels
 from zoo.data._kinds import KINDS
 from zoo.data._pipelines import _assemble, _file_loader
 from zoo.errors import ConfigurationError, DataError
@@ -169,6 +170,9 @@ def read_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> 
         raise DataError(f"cannot read image '{path}': {_os_reason(exc)}") from None
     if not raw.startswith(_MAGIC):
         raise DataError(f"'{path}' is not a JPEG, PNG, GIF or BMP image (unrecognised file header)")
+    bomb = too_many_pixels(raw[:HEADER_BYTES])
+    if bomb:
+        raise DataError(f"image '{path}' {bomb}", path=str(path))
     try:
         img = decode_image_bytes(raw)
     except tf.errors.OpError as exc:
