@@ -8,8 +8,7 @@ Names load on first use (no TensorFlow at import).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from zoo.lazy import attach
 
 _EXPORTS = {
     "get": "_api",
@@ -47,15 +46,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = attach(__name__, _EXPORTS)

@@ -22,9 +22,7 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from zoo.lazy import attach
 from zoo.testing.facts import FACTS, ModuleFacts, facts_for
 
 __all__ = [
@@ -40,22 +38,11 @@ __all__ = [
 ]
 
 _LAZY = {
-    "make_module": "zoo.testing.modules",
-    "make_preprocessor": "zoo.testing.modules",
-    "install_in_hub_cache": "zoo.testing.hub_cache",
-    "install_dir_in_hub_cache": "zoo.testing.hub_cache",
-    "module_cache_dir": "zoo.testing.hub_cache",
-    "clear_build_cache": "zoo.testing.modules",
+    "make_module": "modules",
+    "make_preprocessor": "modules",
+    "install_in_hub_cache": "hub_cache",
+    "install_dir_in_hub_cache": "hub_cache",
+    "module_cache_dir": "hub_cache",
+    "clear_build_cache": "modules",
 }
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'zoo.testing' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = attach(__name__, _LAZY)

@@ -22,7 +22,7 @@ from zoo.models.contracts.framed_audio import FramedAudio
 
 __all__ = ["BatchedAudio"]
 
-_HIDDEN = 16
+HIDDEN = 16
 
 
 class BatchedAudio(FramedAudio):
@@ -49,6 +49,29 @@ class BatchedAudio(FramedAudio):
         return (spec.output_dim, spec.fine_tunable)
 
 
+def frame_encoder(obj: Any, rng: Any, trainable: bool) -> None:
+    """Give a test module (a `zoo.testing.hub_object.HubObject`) a tiny speech front end: 25 ms frames
+    every 10 ms projected to a hidden width, then two residual blocks (see `encode_frames`)."""
+    from zoo.testing.hub_object import normal_weights
+
+    obj.frame_kernel = obj._var("frontend/frame/kernel", normal_weights(rng, (400, HIDDEN), 400) * 4.0, trainable)
+    obj.block_kernels = [obj._var(f"encoder/block_{i}/kernel", normal_weights(rng, (HIDDEN, HIDDEN)), trainable)
+                         for i in range(2)]
+
+
+def encode_frames(obj: Any, waveforms: Any) -> Any:
+    """``[B, T]`` 16 kHz waveforms -> ``[B, N, hidden]`` frame features with `frame_encoder`'s variables."""
+    import tensorflow as tf
+
+    x = tf.convert_to_tensor(waveforms, tf.float32)
+    pad = tf.maximum(400 - tf.shape(x)[1], 0)
+    frames = tf.signal.frame(tf.pad(x, [[0, 0], [0, pad]]), 400, 160)  # [B, N, 400]
+    h = tf.tanh(tf.einsum("bnf,fh->bnh", tf.abs(frames), obj.frame_kernel))
+    for k in obj.block_kernels:
+        h = h + tf.tanh(tf.einsum("bnh,hk->bnk", h, k)) / 2.0
+    return h
+
+
 def _test_module(spec: Any, seed: int) -> Any:
     """A tiny module with TRILLsson's documented contract: ``[B, T]`` 16 kHz floats -> ``{"embedding":
     [B, D]}`` aggregated over time, ``training`` traced both ways, fine-tunable variables."""
@@ -62,21 +85,14 @@ def _test_module(spec: Any, seed: int) -> Any:
             super().__init__(name="batched_audio")
             rng = np.random.RandomState(seed)
             tr, d = spec.fine_tunable, spec.output_dim
-            self.frame_kernel = self._var("frontend/frame/kernel", normal_weights(rng, (400, _HIDDEN), 400) * 4.0, tr)
-            self.block_kernels = [self._var(f"encoder/block_{i}/kernel", normal_weights(rng, (_HIDDEN, _HIDDEN)), tr)
-                                  for i in range(2)]
-            self.out_kernel = self._var("embedding/kernel", normal_weights(rng, (_HIDDEN, d)), tr)
+            frame_encoder(self, rng, tr)
+            self.out_kernel = self._var("embedding/kernel", normal_weights(rng, (HIDDEN, d)), tr)
             self._expose()
             trace_call(self.__call__, tf.TensorSpec([None, None], tf.float32))
 
         @tf.function
         def __call__(self, waveforms: tf.Tensor, training: bool = False) -> dict:
-            x = tf.convert_to_tensor(waveforms, tf.float32)
-            pad = tf.maximum(400 - tf.shape(x)[1], 0)
-            frames = tf.signal.frame(tf.pad(x, [[0, 0], [0, pad]]), 400, 160)  # [B, N, 400]
-            h = tf.tanh(tf.einsum("bnf,fh->bnh", tf.abs(frames), self.frame_kernel))
-            for k in self.block_kernels:
-                h = h + tf.tanh(tf.einsum("bnh,hk->bnk", h, k)) / 2.0
+            h = encode_frames(self, waveforms)
             return {"embedding": tf.matmul(tf.reduce_mean(h, axis=1), self.out_kernel)}
 
     return TrillssonLike()

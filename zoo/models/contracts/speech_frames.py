@@ -17,12 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from zoo.models.contracts.batched_audio import BatchedAudio
+from zoo.models.contracts.batched_audio import HIDDEN, BatchedAudio, encode_frames, frame_encoder
 
 __all__ = ["SpeechFrames"]
 
 SAMPLE_RATE = 16000  # the only rate the TRILL exporter accepts
-_HIDDEN = 16
 # output widths per frame on the model pages (assets/docs/google/models/nonsemantic-speech-benchmark/):
 # trill/3 "embedding [None, 512]", "layer19 [None, 12288]"; trill-distilled/3 "embedding [None, 2048]"
 _PAGE_OUTPUTS = {
@@ -73,10 +72,8 @@ def _test_module(spec: Any, seed: int) -> Any:
             super().__init__(name="speech_frames")
             rng = np.random.RandomState(seed)
             tr, outputs = spec.fine_tunable, _outputs(spec)
-            self.frame_kernel = self._var("frontend/frame/kernel", normal_weights(rng, (400, _HIDDEN), 400) * 4.0, tr)
-            self.block_kernels = [self._var(f"encoder/block_{i}/kernel", normal_weights(rng, (_HIDDEN, _HIDDEN)), tr)
-                                  for i in range(2)]
-            self.out_kernels = {key: self._var(f"{key}/kernel", normal_weights(rng, (_HIDDEN, d)), tr)
+            frame_encoder(self, rng, tr)
+            self.out_kernels = {key: self._var(f"{key}/kernel", normal_weights(rng, (HIDDEN, d)), tr)
                                 for key, d in sorted(outputs.items())}
             self._expose()
             self.__call__.get_concrete_function(tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([], tf.int32))
@@ -84,12 +81,7 @@ def _test_module(spec: Any, seed: int) -> Any:
         @tf.function
         def __call__(self, samples: tf.Tensor, sample_rate: tf.Tensor) -> dict:
             tf.debugging.assert_equal(tf.cast(sample_rate, tf.int32), SAMPLE_RATE, message="sample_rate must be 16000")
-            x = tf.convert_to_tensor(samples, tf.float32)
-            pad = tf.maximum(400 - tf.shape(x)[1], 0)
-            frames = tf.signal.frame(tf.pad(x, [[0, 0], [0, pad]]), 400, 160)  # [B, N, 400]
-            h = tf.tanh(tf.einsum("bnf,fh->bnh", tf.abs(frames), self.frame_kernel))
-            for k in self.block_kernels:
-                h = h + tf.tanh(tf.einsum("bnh,hk->bnk", h, k)) / 2.0
+            h = encode_frames(self, samples)
             return {key: tf.einsum("bnh,hd->bnd", h, k) for key, k in self.out_kernels.items()}
 
     return TrillLike()
