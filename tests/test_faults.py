@@ -221,8 +221,8 @@ import resource, sys
 import zoo.cli
 from zoo.runs import RunDir
 
-def fill():  # from now on no file may grow past 64 KiB: writes fail with EFBIG, as on a full disk
-    resource.setrlimit(resource.RLIMIT_FSIZE, (65536, resource.RLIM_INFINITY))
+def fill(size=65536):  # from now on no file may grow past `size` bytes: writes fail with EFBIG, as on a full disk
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, resource.RLIM_INFINITY))
 
 where = sys.argv[1]
 if where == "checkpoint":
@@ -240,6 +240,13 @@ elif where == "export":
             fill()
         return real_save(obj, export_dir, *a, **kw)
     tf.saved_model.save = save
+elif where == "spill":
+    import zoo.training._features as features
+    real_spill = features._spill
+    def spill(ds, path):  # the disk fills as the first features go to disk (a few KB: a tighter limit)
+        fill(256)
+        return real_spill(ds, path)
+    features._spill = spill
 else:
     fill()
 sys.exit(zoo.cli.main(sys.argv[2:]))
@@ -431,3 +438,20 @@ def test_soak_thirty_build_fit_predict_export_cycles():
     assert slope < 25, rss.round().tolist()  # zoo holding a model or graph per cycle would add far more
     assert fds[-1] - fds[5] <= 5, fds.tolist()
     assert r["left"] == ["model"]  # no temporary export directories left behind
+
+
+def test_disk_full_while_spilling_features_names_the_path_and_leaves_no_spill(reviews, tmp_path):
+    from helpers import install
+
+    install("starter_text")
+    env_tmp = tmp_path / "tmpdir"
+    env_tmp.mkdir()
+    os.environ["ZOO_FEATURE_CACHE_MB"], os.environ["TMPDIR"] = "0.001", str(env_tmp)  # every batch spills
+    try:
+        code, errors, err = _disk_full("spill", "train", "starter_text", "--data", reviews, "--epochs", "1",
+                                       "--out", tmp_path / "run", "-q")
+    finally:
+        del os.environ["ZOO_FEATURE_CACHE_MB"], os.environ["TMPDIR"]
+    assert code == 2 and len(errors) == 1, err
+    assert "could not write features spilled to disk" in errors[0] and str(env_tmp) in errors[0], errors[0]
+    assert [p for p in env_tmp.rglob("*") if p.is_file() and p.stat().st_size > 0] == []  # nothing left behind

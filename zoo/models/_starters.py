@@ -38,6 +38,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from zoo.atomic import storage_errors
 from zoo.registry import BackboneSpec
 
 __all__ = ["build_starter", "make_starter_module", "STARTER_VERSION", "AUDIO_NUM_CLASSES"]
@@ -62,7 +63,8 @@ def build_starter(spec: BackboneSpec) -> Path:
             return target
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
         try:
-            make_starter_module(spec, tmp / "module", seed=_SEED)
+            with storage_errors(target, f"the starter backbone {spec.name!r}", "nothing was installed"):
+                make_starter_module(spec, tmp / "module", seed=_SEED)
             if target.exists():
                 shutil.rmtree(target)
             os.replace(tmp / "module", target)
