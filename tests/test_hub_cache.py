@@ -336,6 +336,7 @@ CHILD = textwrap.dedent("""
         time.sleep(min(seconds, 0.05))
 
     resolver.time = types.SimpleNamespace(time=time.time, sleep=lock_wait)
+    _download._lock_wait = lock_wait  # zoo's own wait for a live lock (it removes a dead owner's at once)
 
     def fetch(url):  # hold the download until the other process is waiting on the lock: no timing guess
         (work / f"fetch-{me}").write_text(url)

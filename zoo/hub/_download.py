@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import os
 import tarfile
+import time
 import urllib.parse
 from pathlib import Path
 from typing import BinaryIO
@@ -24,8 +25,8 @@ from typing import BinaryIO
 from zoo.errors import IntegrityError, ModuleLoadError, ModuleNotCachedError, UnsafeArchiveError, ZooError
 from zoo.hub._archives import _CHUNK, DEFAULT_MAX_BYTES, _limit, safe_extract
 from zoo.hub._integrity import _write_sidecar, tree_sha256
-from zoo.hub._layout import _cache_note, _names_for
-from zoo.hub._locks import LOCK_TIMEOUT_SEC
+from zoo.hub._layout import _cache_note, _names_for, lock_path
+from zoo.hub._locks import LOCK_TIMEOUT_SEC, clear_stale_lock
 from zoo.hub._savedmodel import check_module_dir
 
 __all__ = ["download", "download_timeout", "DEFAULT_DOWNLOAD_TIMEOUT"]
@@ -130,7 +131,23 @@ def _download_archive(handle: str, mdir: Path, sha256: str | None) -> None:
             with contextlib.suppress(FileNotFoundError):
                 archive.unlink()
 
+    _await_live_lock(mdir)
     resolver.atomic_download(handle, download, str(mdir), LOCK_TIMEOUT_SEC)
+
+
+def _await_live_lock(mdir: Path, poll: float = 0.1) -> None:
+    """Wait while another process downloads ``mdir``; a lock whose owner died (or stopped making
+    progress for the lock timeout) is removed at once, so nobody waits out TF Hub's 10 minutes."""
+    lock = lock_path(mdir)
+    while lock.exists():
+        if clear_stale_lock(mdir):
+            return
+        _lock_wait(poll)
+
+
+def _lock_wait(seconds: float) -> None:
+    """One wait for another process's lock (tests replace it to see that a process is waiting)."""
+    time.sleep(seconds)
 
 
 def _copy_gcs_dir(handle: str, mdir: Path) -> None:
@@ -144,6 +161,7 @@ def _copy_gcs_dir(handle: str, mdir: Path) -> None:
             for name in files:
                 tf.io.gfile.copy(f"{dirpath.rstrip('/')}/{name}", os.path.join(tmp_dir, rel, name), overwrite=True)
 
+    _await_live_lock(mdir)
     resolver.atomic_download(handle, download, str(mdir), LOCK_TIMEOUT_SEC)
 
 
