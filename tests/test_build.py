@@ -299,3 +299,21 @@ def test_a_tasks_default_lr_is_the_rate_when_the_user_gives_none():
     assert model.zoo.config["learning_rate"] == pytest.approx(0.0123)
     model = zoo.build("starter_cnn", task=task, num_classes=3, learning_rate=0.5)  # the user's rate wins
     assert float(model.optimizer.learning_rate) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in zoo.list_backbones()])
+def test_every_entry_trains_a_step_and_exports_raw_input_signatures(spec, tmp_path):
+    """Every registered entry (a new one needs no new test): built for classification, one training
+    step through zoo.fit, exported, and the export's serving signature scores raw inputs."""
+    from zoo.export import load_model, save_model
+
+    install(spec)
+    data = toy_data(spec, "classification", n=4, num_classes=2, seed=3)
+    model = zoo.build(spec.name, task="classification", num_classes=2)
+    history = zoo.fit(model, (data.x, data.y), epochs=1, batch_size=4, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    path = save_model(model, tmp_path / "model", spec=spec, class_names=["a", "b"])
+    loaded = load_model(path)
+    assert "serving_default" in loaded.signatures
+    np.testing.assert_allclose(np.asarray(loaded.signatures["serving_default"].structured_outputs["scores"].shape[-1:]),
+                               [2])
