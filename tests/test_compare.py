@@ -184,10 +184,11 @@ def test_fine_tune_top_adds_a_fine_tuned_row(tmp_path):
     images = np.zeros((24, 32, 32, 3), np.uint8)
     images[y == 1, :16] = 255  # class 1: bright upper half
     images = (images + rng.randint(0, 30, images.shape)).clip(0, 255).astype(np.uint8)
-    result = _compare(["starter_cnn"], (images, y), fine_tune_top=1, out=tmp_path / "ft")
+    mine = zoo.get("starter_cnn").replace(name="my_cnn")  # a user's own spec, not registered
+    result = _compare([mine], (images, y), fine_tune_top=1, out=tmp_path / "ft")
     names = [r["name"] for r in result.rows()]
-    assert set(names) == {"starter_cnn", "starter_cnn+fine-tuned"}
-    tuned = next(r for r in result.rows() if r["name"] == "starter_cnn+fine-tuned")
+    assert set(names) == {"my_cnn", "my_cnn+fine-tuned"}
+    tuned = next(r for r in result.rows() if r["name"] == "my_cnn+fine-tuned")
     assert tuned["head"].startswith("fine-tuned (") and 0.0 <= tuned["mean"] <= 1.0 and tuned["per_fold"] == [tuned["mean"]]
 
 

@@ -125,8 +125,8 @@ class Backbone(keras.layers.Layer):
         self.format = zhub.module_format(obj)
         self.pre = self._pack = self._audio_obj = self.seq_length = None  # set by contracts that use them
         layer_kwargs = {"output_key": None, **self.contract.setup(self, obj)}
-        if self.contract.module_arguments(spec):
-            layer_kwargs["arguments"] = self.contract.module_arguments(spec)
+        if arguments := self.contract.module_arguments(spec):
+            layer_kwargs["arguments"] = arguments
         if self.format == "hub":  # TF1 Hub format: only through its signature, never trainable
             obj = _SignatureCall(obj, layer_kwargs["output_key"] or "default")
             layer_kwargs["output_key"] = None

@@ -28,7 +28,7 @@ from typing import Any, Callable, Sequence
 
 from zoo.errors import ConfigurationError, DataError
 from zoo.models import load_backbone
-from zoo.runs._compare_data import decode, features, latency, module_facts
+from zoo.runs._compare_data import decode, features, fine_tune, is_cached, latency, module_facts
 from zoo.runs._compare_report import format_table, plot_compare, rank_rows, write_csv
 from zoo.runs._probe import probe
 
@@ -96,7 +96,7 @@ def _specs(names: Sequence[str], modality: str | None, tag: str | None) -> tuple
         raise ConfigurationError(f"no pretrained backbone has modality={modality!r} tag={tag!r}; see `zoo list`")
     cached, skipped = [], []
     for s in found:
-        (cached if module_facts(s)["cached"] else skipped).append(s)
+        (cached if is_cached(s) else skipped).append(s)
     skipped = [{"name": s.name, "reason": "not cached (compare never downloads what was selected by a query)",
                 "fix": f"zoo cache prefetch {s.name}"} for s in skipped]
     if not cached:
@@ -157,11 +157,10 @@ def compare(names: Sequence[str] | None, data: Any, *, task: str = "classificati
         raise ConfigurationError("no backbone was compared: " + "; ".join(f"{s['name']}: {s['reason']}" for s in skipped))
     rows = rank_rows(rows)
     if fine_tune_top:
-        from zoo.runs._compare_data import fine_tune
-
+        by_name = {s.name: s for s in specs}
         for r in rows[:fine_tune_top]:
             say(f"fine-tuning {r['name']} ({fine_tune_epochs} epochs)")
-            rows.append({**r, **fine_tune(r["name"], data, decoded, task=task, val_split=val_split, seed=seed,
+            rows.append({**r, **fine_tune(by_name[r["name"]], decoded, task=task, val_split=val_split, seed=seed,
                                           epochs=fine_tune_epochs, batch_size=batch_size)})
         rows = rank_rows(rows)
     return _finish(out, rows, skipped, decoded, task=task, folds=folds, val_split=val_split, seconds=time.perf_counter() - start)

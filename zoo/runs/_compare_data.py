@@ -21,7 +21,7 @@ import numpy as np
 
 from zoo.errors import DataError
 
-__all__ = ["Decoded", "decode", "features", "latency", "module_facts", "fine_tune"]
+__all__ = ["Decoded", "decode", "features", "latency", "is_cached", "module_facts", "fine_tune"]
 
 
 class Decoded:
@@ -32,10 +32,7 @@ class Decoded:
                  *, source: str, fingerprint: str, modality: str) -> None:
         self._load, self._options, self._cache = load, options, {}
         self.source, self.fingerprint, self.modality = source, fingerprint, modality
-        self.y, self.class_names = self._first()
-
-    def _first(self) -> tuple[np.ndarray, list[str]]:
-        return np.zeros(0), []
+        self.y, self.class_names = np.zeros(0), []  # set by the first decode
 
     def key(self, spec: Any) -> str:
         """The decoding a spec needs (image size, sample rate) as text: one decode per distinct key."""
@@ -71,13 +68,13 @@ def _folder_fingerprint(path: Path) -> str:
 
 
 def _folder_modalities(path: Path) -> dict[str, int]:
-    from zoo.data import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, TEXT_EXTENSIONS
+    """How many files of each modality the class folders of ``path`` hold (by the loaders' file-type table)."""
+    from zoo.data import KINDS
 
-    counts = {"vision": 0, "text": 0, "audio": 0}
-    table = {**{e: "vision" for e in IMAGE_EXTENSIONS}, **{e: "text" for e in TEXT_EXTENSIONS},
-             **{e: "audio" for e in AUDIO_EXTENSIONS}}
+    kind_of_ext = {e: k.name for k in KINDS.values() for e in k.extensions}
+    counts = dict.fromkeys(KINDS, 0)
     for p in path.glob("*/*"):
-        kind = table.get(p.suffix.lower())
+        kind = kind_of_ext.get(p.suffix.lower())
         if kind:
             counts[kind] += 1
     return counts
@@ -194,27 +191,32 @@ def latency(bb: Any, decoded: Decoded, batch_times: list | None = None, reps: in
     return result[0], result[1]
 
 
-def module_facts(spec: Any, bb: Any = None) -> dict:
-    """``cached`` (everything the backbone needs is on disk: no download), ``size_bytes`` and the
-    module tree ``digest`` on disk, and ``params`` (with a loaded backbone)."""
+def is_cached(spec: Any) -> bool:
+    """Everything the backbone needs is on disk (a starter builds itself): using it downloads nothing."""
+    from zoo import hub
+
+    return bool(spec.builder) or all(Path(hub.module_dir(h)).is_dir() and not hub.check_module_dir(hub.module_dir(h))
+                                     for h in hub.spec_handles(spec))
+
+
+def module_facts(spec: Any, bb: Any) -> dict:
+    """``size_bytes`` and the module tree ``digest`` on disk, and ``params`` of the loaded backbone ``bb``."""
     from zoo import hub
 
     dirs = [Path(hub.module_dir(h)) for h in hub.spec_handles(spec)]
-    cached = bool(spec.builder) or all(d.is_dir() and not hub.check_module_dir(d) for d in dirs)
     size = sum(p.stat().st_size for d in dirs if d.is_dir() for p in d.rglob("*") if p.is_file())
     digest = hub.tree_sha256(dirs[0]) if dirs and dirs[0].is_dir() and not hub.check_module_dir(dirs[0]) else None
-    params = int(sum(np.prod(v.shape) for v in bb.weights)) if bb is not None else 0
-    return {"cached": cached, "size_bytes": int(size), "digest": digest, "params": params}
+    params = int(sum(np.prod(v.shape) for v in bb.weights))
+    return {"size_bytes": int(size), "digest": digest, "params": params}
 
 
-def fine_tune(name: str, data: Any, decoded: Decoded, *, task: str, val_split: float, seed: int, epochs: int,
+def fine_tune(spec: Any, decoded: Decoded, *, task: str, val_split: float, seed: int, epochs: int,
               batch_size: int) -> dict:
-    """Fine-tune ``name`` with its default freeze on a stratified hold-out of ``val_split`` and score it."""
+    """Fine-tune ``spec`` with its default freeze on a stratified hold-out of ``val_split`` and score it."""
     import zoo
     from zoo.models import default_freeze
     from zoo.runs._probe import macro_f1, splits
 
-    spec = zoo.get(name)
     batches = decoded.batches_for(spec)
     from zoo.data import kind_of
 
@@ -223,10 +225,10 @@ def fine_tune(name: str, data: Any, decoded: Decoded, *, task: str, val_split: f
     x = np.concatenate(batches)
     train, test = splits(decoded.y, task=task, folds=None, val_split=val_split, seed=seed)[0]
     kw = {"num_classes": len(decoded.class_names)} if task == "classification" else {}
-    model = zoo.build(name, task=task, **kw)
+    model = zoo.build(spec, task=task, **kw)
     zoo.fit(model, (x[train], decoded.y[train]), epochs=epochs, batch_size=batch_size, verbose=0)
     out = model.predict(x[test], verbose=0)
-    row: dict[str, Any] = {"name": f"{name}+fine-tuned", "head": f"fine-tuned ({default_freeze(spec)}, {epochs} epochs)",
+    row: dict[str, Any] = {"name": f"{spec.name}+fine-tuned", "head": f"fine-tuned ({default_freeze(spec)}, {epochs} epochs)",
                            "std": 0.0, "n_folds": 1, "features_reused": False}
     if task == "classification":
         pred = out.argmax(1)

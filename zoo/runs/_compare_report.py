@@ -16,7 +16,7 @@ from typing import Any
 
 from zoo.atomic import atomic_path, atomic_write_text
 
-__all__ = ["pareto_front", "format_table", "write_csv", "plot_compare", "CSV_COLUMNS"]
+__all__ = ["pareto_front", "rank_rows", "format_table", "write_csv", "plot_compare", "CSV_COLUMNS"]
 
 CSV_COLUMNS = ("rank", "name", "metric", "mean", "std", "macro_f1", "macro_f1_std", "latency_ms_b1", "latency_ms_b32",
                "params", "size_bytes", "feature_dim", "fine_tunable", "pareto", "head", "handle", "features_reused")
