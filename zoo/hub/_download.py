@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import tarfile
 import time
@@ -89,28 +90,26 @@ def _download_archive(handle: str, mdir: Path, sha256: str | None) -> None:
         digest = hashlib.sha256()
         try:
             source = _fetch_archive(url)
+            if isinstance(source, (bytes, bytearray)):  # a fetcher may hand over the whole body
+                source = io.BytesIO(source)
             with open(archive, "wb") as out:
-                if isinstance(source, (bytes, bytearray)):
-                    digest.update(source)
-                    out.write(source)
-                else:
-                    try:
-                        size = 0
-                        while chunk := source.read(_CHUNK):
-                            size += len(chunk)
-                            if size > limit:  # never more than the extraction limit on disk
-                                raise UnsafeArchiveError(
-                                    f"archive of module {handle!r} ({url}) is larger than {limit} bytes "
-                                    "(ZOO_MAX_BUNDLE_BYTES); download stopped, nothing was extracted",
-                                    handle=handle, url=url, limit=limit)
-                            digest.update(chunk)
-                            out.write(chunk)
-                        declared = getattr(source, "headers", None) and source.headers.get("Content-Length")
-                        if declared and declared.isdigit() and size < int(declared):  # the server hung up early
-                            raise ConnectionError(f"connection closed after {size} of {declared} bytes")
-                    finally:
-                        with contextlib.suppress(Exception):
-                            source.close()
+                try:
+                    size = 0
+                    while chunk := source.read(_CHUNK):
+                        size += len(chunk)
+                        if size > limit:  # never more than the extraction limit on disk
+                            raise UnsafeArchiveError(
+                                f"archive of module {handle!r} ({url}) is larger than {limit} bytes "
+                                "(ZOO_MAX_BUNDLE_BYTES); download stopped, nothing was extracted",
+                                handle=handle, url=url, limit=limit)
+                        digest.update(chunk)
+                        out.write(chunk)
+                    declared = getattr(source, "headers", None) and source.headers.get("Content-Length")
+                    if declared and declared.isdigit() and size < int(declared):  # the server hung up early
+                        raise ConnectionError(f"connection closed after {size} of {declared} bytes")
+                finally:
+                    with contextlib.suppress(Exception):
+                        source.close()
             actual = digest.hexdigest()
             if sha256 and actual != sha256:
                 raise IntegrityError(
