@@ -8,6 +8,7 @@ to error of every fault is collected and reported at the end of the module (Faul
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.server
 import io
@@ -194,12 +195,16 @@ def test_four_processes_one_killed_mid_download_leave_one_intact_copy(server, on
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     procs = [subprocess.Popen([sys.executable, "-c", KILLED_WORKER, handle, pin], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=env) for _ in range(4)]
-    victim, mdir = procs[0], hub.module_dir(handle)
-    deadline = time.time() + 120
-    while time.time() < deadline and not list(online.glob("*.tmp*")) and not list(online.glob("*.archive")):
-        time.sleep(0.02)  # a download is under way
-    victim.send_signal(signal.SIGKILL)
-    results = [json.loads(p.communicate(timeout=600)[0].strip().splitlines()[-1]) for p in procs[1:]]
+    mdir, lock = hub.module_dir(handle), hub.lock_path(hub.module_dir(handle))
+    deadline, holder = time.time() + 120, None
+    while time.time() < deadline and holder is None:  # a download is under way: find who holds the lock
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            holder = int(lock.read_text().strip().rsplit(".", 2)[1])
+        time.sleep(0.02)
+    victim = next(p for p in procs if p.pid == holder)
+    victim.send_signal(signal.SIGKILL)  # and it stays a zombie (not reaped) while the others wait
+    others = [p for p in procs if p is not victim]
+    results = [json.loads(p.communicate(timeout=120)[0].strip().splitlines()[-1]) for p in others]
     victim.communicate()
     assert victim.returncode == -signal.SIGKILL
     assert {r["path"] for r in results} == {str(mdir)} and all("saved_model.pb" in r["files"] for r in results)

@@ -47,13 +47,18 @@ def _lock_owner(lock: Path) -> tuple[str, int | None, str, str] | None:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether ``pid`` runs on this host; a zombie (killed, not yet reaped by its parent) is dead."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except (PermissionError, OSError):
         return True
-    return True
+    try:  # Linux: the state follows the command name in /proc/<pid>/stat ("Z" zombie, "X" dead)
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[:1] not in (["Z"], ["X"])
 
 
 def _newest_mtime(path: Path) -> float | None:
