@@ -7,6 +7,8 @@ Layers, lowest first (a layer may import the ones below it, never the ones above
     hub                               resolving, loading and caching modules
     data                              loaders and decoding
     models                            contracts, backbone layer, builder, heads, freeze, optimizers
+                                      (tf_keras and Keras 3)
+    keras3                            the public Keras 3 namespace (zoo.keras3)
     training                          zoo.fit
     export, runs                      SavedModel / TFLite; run directories, checkpoints, demo
     cli                               the zoo command (nothing imports it)
@@ -21,7 +23,7 @@ import re
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "zoo"
-LAYERS = ["registry", "hub", "data", "models", "training", "export", "runs", "cli"]
+LAYERS = ["registry", "hub", "data", "models", "keras3", "training", "export", "runs", "cli"]
 # export and runs sit side by side: a run's training exports its model (runs -> export)
 ALLOWED_UP = {("runs", "export")}
 # contracts and test-module builders reach zoo.testing lazily (a contract owns its test module)

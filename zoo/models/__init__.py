@@ -10,6 +10,19 @@ from __future__ import annotations
 from zoo.lazy import attach
 
 _EXPORTS = {
+    "Backbone3": "_keras3",
+    "load_backbone3": "_keras3",
+    "keras3_input": "_keras3",
+    "build3": "_keras3_build",
+    "ZooModel3": "_keras3_build",
+    "SupervisedContrastiveLoss3": "_keras3_build",
+    "WarmupLinear3": "_keras3_build",
+    "plan_build": "_builder",
+    "head_options": "_builder",
+    "mixed_policy": "_builder",
+    "supervised_contrastive": "_heads",
+    "warmup_linear": "_optimizers",
+    "adamw_recipe": "_optimizers",
     "batched": "_audio_batching",
     "clip_embedding": "_audio_batching",
     "per_clip": "_audio_batching",

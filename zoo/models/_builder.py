@@ -22,7 +22,7 @@ from zoo.registry import BackboneSpec
 from zoo.registry import TaskSpec, resolve_callable
 from zoo.tfk import keras, tf
 
-__all__ = ["build", "default_freeze", "input_layer"]
+__all__ = ["build", "default_freeze", "input_layer", "plan_build", "head_options", "mixed_policy"]
 
 def input_layer(spec: BackboneSpec, name: str | None = None) -> Any:
     """The raw-input ``keras.Input`` for a backbone (pixels / strings / waveforms).
@@ -34,6 +34,13 @@ def input_layer(spec: BackboneSpec, name: str | None = None) -> Any:
     from zoo.models.contracts import contract_for
 
     return contract_for(spec).keras_input(spec, name or spec.name)
+
+
+def mixed_policy(mixed_precision: bool) -> str | None:
+    """The head's dtype policy for ``mixed_precision``: float16 on a GPU, bfloat16 elsewhere (None: off)."""
+    if not mixed_precision:
+        return None
+    return "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
 
 
 def _fuse(features: list, names: list[str], mode: str, dim: int | None) -> Any:
@@ -65,20 +72,26 @@ def _check_num_classes(task: TaskSpec, num_classes: Any) -> int | None:
     return num_classes
 
 
-def _head_options(head: Any, dropout: float, task_options: dict) -> tuple[Callable | None, dict]:
+def head_options(head: Any, dropout: float, task_options: dict, k: Any = keras) -> tuple[Callable | None, dict]:
+    """``(head function or None, task head options)`` from ``build``'s ``head`` argument, for Keras ``k``
+    (tf_keras, or Keras 3 for ``keras=3``): a list of ``k`` layers goes before the task's output layer."""
     options = {"dropout": dropout, **task_options}
     if head is None:
         return None, options
-    if callable(head) and not isinstance(head, keras.layers.Layer):
+    if callable(head) and not isinstance(head, k.layers.Layer):
         return head, options
-    if isinstance(head, keras.layers.Layer):
+    if isinstance(head, k.layers.Layer):
         head = [head]
-    if isinstance(head, (list, tuple)) and all(isinstance(h, keras.layers.Layer) for h in head):
+    if isinstance(head, (list, tuple)) and all(isinstance(h, k.layers.Layer) for h in head):
         return None, {**options, "hidden_layers": list(head)}
+    if k is keras:
+        raise ConfigurationError(
+            f"head must be a list of tf_keras layers or a callable features -> outputs, got {type(head).__name__}; "
+            "note: Keras 3 layers (keras.layers.*) cannot be mixed with TF Hub layers in a tf_keras model: use "
+            "tf_keras.layers, or zoo.build(..., keras=3) for a Keras 3 model")
     raise ConfigurationError(
-        f"head must be a list of tf_keras layers or a callable features -> outputs, got {type(head).__name__}; "
-        "note: Keras 3 layers (keras.layers.*) cannot be mixed with TF Hub layers, use tf_keras.layers"
-    )
+        f"head must be a list of Keras 3 layers or a callable features -> outputs, got {type(head).__name__}; "
+        "with keras=3 the head is Keras 3 (keras.layers.*), not tf_keras")
 
 
 def build(name: str | Sequence[str], task: str = "classification", *, num_classes: int | None = None,
@@ -86,8 +99,9 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
           learning_rate: float | None = None, layer_decay: float | None = None, fusion: str = "concat",
           fusion_dim: int | None = None, dropout: float = 0.2, mixed_precision: bool = False,
           bn_training: bool = False, class_names: Sequence[str] | None = None,
-          head_learning_rate: float | None = None, pooling: str | None = None, **task_options: Any) -> ZooModel:
-    """Build a compiled tf_keras model: raw inputs -> backbone(s) -> task head.
+          head_learning_rate: float | None = None, pooling: str | None = None, keras: int = 2,
+          **task_options: Any) -> Any:
+    """Build a compiled tf_keras model (``keras=3``: a Keras 3 model): raw inputs -> backbone(s) -> task head.
 
     Args:
         name: a registered backbone, or a list of them (fusion: inputs become a dict keyed by name).
@@ -111,6 +125,9 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
         mixed_precision: compute the head in float16/bfloat16; the SavedModel backbone keeps the dtype it
             was saved with (TF Hub modules are float32), so only the head benefits.
         bn_training: update batch-norm statistics while fine-tuning (default: kept in inference mode).
+        keras: 2 (default) for a tf_keras `ZooModel` (what ``zoo.fit``, ``zoo train`` and ``zoo export`` take),
+            3 for a Keras 3 ``keras.Model`` (``model.fit``, ``model.save("m.keras")``, ``model.export``;
+            see `zoo.keras3` for what differs).
         **task_options: passed to the task head (e.g. ``projection_dim`` for ``embedding``).
 
     Example:
@@ -118,6 +135,24 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
         model.predict(["a wonderful film"]).shape
         # -> (1, 1)
     """
+    if keras not in (2, 3) and not (isinstance(keras, str) and keras in ("2", "3")):
+        raise ConfigurationError(f"keras must be 2 (tf_keras) or 3, got {keras!r}", keras=keras)
+    plan = plan_build(name, task, num_classes=num_classes, freeze=freeze, learning_rate=learning_rate,
+                      layer_decay=layer_decay, head_learning_rate=head_learning_rate, class_names=class_names,
+                      pooling=pooling)
+    if int(keras) == 3:
+        from zoo.models._keras3_build import build3
+
+        return build3(plan, head=head, strategy=strategy, fusion=fusion, fusion_dim=fusion_dim, dropout=dropout,
+                      mixed_precision=mixed_precision, bn_training=bn_training, **task_options)
+    return _build2(plan, head=head, strategy=strategy, fusion=fusion, fusion_dim=fusion_dim, dropout=dropout,
+                   mixed_precision=mixed_precision, bn_training=bn_training, **task_options)
+
+
+def plan_build(name: Any, task: Any, *, num_classes: Any, freeze: Any, learning_rate: Any, layer_decay: Any,
+               head_learning_rate: Any, class_names: Any, pooling: Any) -> dict:
+    """Check ``build``'s arguments (the same for both Keras versions) and resolve them: specs, task,
+    classes, one freeze per backbone, rates. Raises the `ZooError` naming what is wrong."""
     names = [name] if isinstance(name, (str, BackboneSpec)) else list(name)
     if not names:
         raise ConfigurationError("build() needs at least one backbone name")
@@ -165,14 +200,21 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
     for label, value in (("learning_rate", learning_rate), ("head_learning_rate", head_learning_rate)):
         if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0):
             raise ConfigurationError(f"{label} must be a positive number, got {value!r}")
-    head_fn, options = _head_options(head, dropout, task_options)
+    return dict(specs=specs, task=task_spec, num_classes=num_classes, freezes=freezes, learning_rate=learning_rate,
+                layer_decay=layer_decay, head_learning_rate=head_learning_rate, class_names=class_names)
+
+
+def _build2(plan: dict, *, head: Any, strategy: Any, fusion: str, fusion_dim: Any, dropout: float,
+            mixed_precision: bool, bn_training: bool, **task_options: Any) -> ZooModel:
+    specs, task_spec, num_classes, freezes = plan["specs"], plan["task"], plan["num_classes"], plan["freezes"]
+    learning_rate, layer_decay, class_names = plan["learning_rate"], plan["layer_decay"], plan["class_names"]
+    head_learning_rate = plan["head_learning_rate"]
+    head_fn, options = head_options(head, dropout, task_options)
     strat = resolve_strategy(strategy)
     if layer_decay and strat.num_replicas_in_sync > 1:
         raise StrategyError("layer_decay is not supported with several replicas yet; drop layer_decay or use one device")
 
-    policy = None
-    if mixed_precision:
-        policy = "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
+    policy = mixed_policy(mixed_precision)
 
     with strat.scope():
         inputs, features, backbones = {}, [], []

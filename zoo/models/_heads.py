@@ -20,8 +20,13 @@ from zoo.tfk import keras, tf
 __all__ = [
     "softmax_head", "binary_head", "sigmoid_head", "linear_head", "embedding_head",
     "classification_compile", "binary_compile", "multilabel_compile", "regression_compile", "embedding_compile",
-    "SupervisedContrastiveLoss",
+    "SupervisedContrastiveLoss", "supervised_contrastive",
 ]
+
+
+def _k(options: dict) -> Any:
+    """The Keras a head is built with: ``options["keras"]`` (Keras 3 for ``zoo.build(..., keras=3)``), else tf_keras."""
+    return options.get("keras") or keras
 
 
 def _hidden(features: Any, options: dict) -> Any:
@@ -30,13 +35,13 @@ def _hidden(features: Any, options: dict) -> Any:
         x = layer(x)
     rate = options.get("dropout", 0.2)
     if rate:
-        x = keras.layers.Dropout(rate, name="head_dropout")(x)
+        x = _k(options).layers.Dropout(rate, name="head_dropout")(x)
     return x
 
 
-def _dense(units: int, activation: str | None, name: str) -> Any:
+def _dense(units: int, activation: str | None, name: str, options: dict) -> Any:
     # the output layer always computes in float32 (safe under mixed precision)
-    return keras.layers.Dense(units, activation=activation, name=name, dtype="float32")
+    return _k(options).layers.Dense(units, activation=activation, name=name, dtype="float32")
 
 
 def softmax_head(features: Any, *, num_classes: int, options: dict) -> Any:
@@ -46,7 +51,7 @@ def softmax_head(features: Any, *, num_classes: int, options: dict) -> Any:
         softmax_head(keras.Input((8,)), num_classes=3, options={}).shape.as_list()
         # -> [None, 3]
     """
-    return _dense(num_classes, "softmax", "probabilities")(_hidden(features, options))
+    return _dense(num_classes, "softmax", "probabilities", options)(_hidden(features, options))
 
 
 def binary_head(features: Any, *, num_classes: int | None, options: dict) -> Any:
@@ -56,7 +61,7 @@ def binary_head(features: Any, *, num_classes: int | None, options: dict) -> Any
         binary_head(keras.Input((8,)), num_classes=None, options={}).shape.as_list()
         # -> [None, 1]
     """
-    return _dense(1, "sigmoid", "probability")(_hidden(features, options))
+    return _dense(1, "sigmoid", "probability", options)(_hidden(features, options))
 
 
 def sigmoid_head(features: Any, *, num_classes: int, options: dict) -> Any:
@@ -66,7 +71,7 @@ def sigmoid_head(features: Any, *, num_classes: int, options: dict) -> Any:
         sigmoid_head(keras.Input((8,)), num_classes=4, options={}).shape.as_list()
         # -> [None, 4]
     """
-    return _dense(num_classes, "sigmoid", "probabilities")(_hidden(features, options))
+    return _dense(num_classes, "sigmoid", "probabilities", options)(_hidden(features, options))
 
 
 def linear_head(features: Any, *, num_classes: int | None, options: dict) -> Any:
@@ -76,7 +81,7 @@ def linear_head(features: Any, *, num_classes: int | None, options: dict) -> Any
         linear_head(keras.Input((8,)), num_classes=None, options={}).shape.as_list()
         # -> [None, 1]
     """
-    return _dense(num_classes or 1, None, "values")(_hidden(features, options))
+    return _dense(num_classes or 1, None, "values", options)(_hidden(features, options))
 
 
 def embedding_head(features: Any, *, num_classes: int | None, options: dict) -> Any:
@@ -91,8 +96,8 @@ def embedding_head(features: Any, *, num_classes: int | None, options: dict) -> 
         x = layer(x)
     dim = options.get("projection_dim")
     if dim:
-        x = _dense(int(dim), None, "projection")(x)
-    return keras.layers.UnitNormalization(axis=-1, name="l2_normalize", dtype="float32")(x)
+        x = _dense(int(dim), None, "projection", options)(x)
+    return _k(options).layers.UnitNormalization(axis=-1, name="l2_normalize", dtype="float32")(x)
 
 
 @keras.utils.register_keras_serializable(package="zoo")
@@ -110,20 +115,30 @@ class SupervisedContrastiveLoss(keras.losses.Loss):
         self.temperature = temperature
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
-        labels = tf.reshape(tf.cast(y_true, tf.int32), [-1])
-        emb = tf.cast(y_pred, tf.float32)
-        logits = tf.matmul(emb, emb, transpose_b=True) / self.temperature
-        n = tf.shape(labels)[0]
-        not_self = 1.0 - tf.eye(n)
-        same = tf.cast(tf.equal(labels[:, None], labels[None, :]), tf.float32) * not_self
-        logits = logits - 1e9 * (1.0 - not_self)
-        log_prob = logits - tf.reduce_logsumexp(logits, axis=1, keepdims=True)
-        pos = tf.reduce_sum(same, axis=1)
-        per_row = -tf.reduce_sum(same * log_prob, axis=1) / tf.maximum(pos, 1.0)
-        return tf.where(pos > 0, per_row, tf.zeros_like(per_row))
+        return supervised_contrastive(y_true, y_pred, self.temperature)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "temperature": self.temperature}
+
+
+def supervised_contrastive(y_true: Any, y_pred: Any, temperature: float) -> Any:
+    """Per-example supervised contrastive loss (the math behind both Keras versions' loss classes).
+
+    Example:
+        float(tf.reduce_mean(supervised_contrastive(tf.constant([0, 0, 1]), tf.eye(3), 0.1))) > 0
+        # -> True
+    """
+    labels = tf.reshape(tf.cast(y_true, tf.int32), [-1])
+    emb = tf.cast(y_pred, tf.float32)
+    logits = tf.matmul(emb, emb, transpose_b=True) / temperature
+    n = tf.shape(labels)[0]
+    not_self = 1.0 - tf.eye(n)
+    same = tf.cast(tf.equal(labels[:, None], labels[None, :]), tf.float32) * not_self
+    logits = logits - 1e9 * (1.0 - not_self)
+    log_prob = logits - tf.reduce_logsumexp(logits, axis=1, keepdims=True)
+    pos = tf.reduce_sum(same, axis=1)
+    per_row = -tf.reduce_sum(same * log_prob, axis=1) / tf.maximum(pos, 1.0)
+    return tf.where(pos > 0, per_row, tf.zeros_like(per_row))
 
 
 def classification_compile(*, num_classes: int, options: dict) -> tuple[Any, list]:
@@ -133,7 +148,8 @@ def classification_compile(*, num_classes: int, options: dict) -> tuple[Any, lis
         classification_compile(num_classes=3, options={})[1][0].name
         # -> 'accuracy'
     """
-    return keras.losses.SparseCategoricalCrossentropy(), [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    k = _k(options)
+    return k.losses.SparseCategoricalCrossentropy(), [k.metrics.SparseCategoricalAccuracy(name="accuracy")]
 
 
 def binary_compile(*, num_classes: int | None, options: dict) -> tuple[Any, list]:
@@ -143,7 +159,8 @@ def binary_compile(*, num_classes: int | None, options: dict) -> tuple[Any, list
         binary_compile(num_classes=None, options={})[1][0].name
         # -> 'accuracy'
     """
-    return keras.losses.BinaryCrossentropy(), [keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")]
+    k = _k(options)
+    return k.losses.BinaryCrossentropy(), [k.metrics.BinaryAccuracy(name="accuracy"), k.metrics.AUC(name="auc")]
 
 
 def multilabel_compile(*, num_classes: int, options: dict) -> tuple[Any, list]:
@@ -153,8 +170,9 @@ def multilabel_compile(*, num_classes: int, options: dict) -> tuple[Any, list]:
         multilabel_compile(num_classes=4, options={})[1][1].name
         # -> 'auc'
     """
-    return keras.losses.BinaryCrossentropy(), [
-        keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc", multi_label=True),
+    k = _k(options)
+    return k.losses.BinaryCrossentropy(), [
+        k.metrics.BinaryAccuracy(name="accuracy"), k.metrics.AUC(name="auc", multi_label=True),
     ]
 
 
@@ -165,7 +183,8 @@ def regression_compile(*, num_classes: int | None, options: dict) -> tuple[Any, 
         regression_compile(num_classes=None, options={})[1][0].name
         # -> 'mae'
     """
-    return keras.losses.MeanSquaredError(), [keras.metrics.MeanAbsoluteError(name="mae")]
+    k = _k(options)
+    return k.losses.MeanSquaredError(), [k.metrics.MeanAbsoluteError(name="mae")]
 
 
 def embedding_compile(*, num_classes: int | None, options: dict) -> tuple[Any, list]:
@@ -175,4 +194,8 @@ def embedding_compile(*, num_classes: int | None, options: dict) -> tuple[Any, l
         embedding_compile(num_classes=None, options={})[0].name
         # -> 'supervised_contrastive'
     """
+    if _k(options) is not keras:
+        from zoo.models._keras3_build import SupervisedContrastiveLoss3
+
+        return SupervisedContrastiveLoss3(options.get("temperature", 0.1)), []
     return SupervisedContrastiveLoss(options.get("temperature", 0.1)), []

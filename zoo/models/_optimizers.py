@@ -21,7 +21,7 @@ from zoo.registry import BackboneSpec
 from zoo.registry import TaskSpec, resolve_callable
 from zoo.tfk import keras, tf
 
-__all__ = ["HEAD_LEARNING_RATE", "FROZEN_LEARNING_RATE", "WarmupLinear", "learning_rates", "make_optimizer",
+__all__ = ["HEAD_LEARNING_RATE", "FROZEN_LEARNING_RATE", "WarmupLinear", "warmup_linear", "adamw_recipe", "learning_rates", "make_optimizer",
            "compile_model", "loss_and_metrics", "set_lr_scales"]
 
 HEAD_LEARNING_RATE = 1e-3  # a freshly initialised head while the backbone fine-tunes at a far smaller rate
@@ -41,17 +41,37 @@ class WarmupLinear(keras.optimizers.schedules.LearningRateSchedule):
         self.peak, self.warmup_steps, self.total_steps = float(peak), int(warmup_steps), total_steps
 
     def __call__(self, step: Any) -> Any:
-        step = tf.cast(step, tf.float32)
-        warm = tf.cast(max(self.warmup_steps, 1), tf.float32)
-        lr = self.peak * tf.minimum(1.0, (step + 1.0) / warm)
-        if self.total_steps:
-            total = tf.cast(max(self.total_steps, self.warmup_steps + 1), tf.float32)
-            decay = tf.clip_by_value((total - step) / (total - warm), 0.0, 1.0)
-            lr = tf.where(step < warm, lr, self.peak * decay)
-        return lr
+        return warmup_linear(step, self.peak, self.warmup_steps, self.total_steps)
 
     def get_config(self) -> dict:
         return {"peak": self.peak, "warmup_steps": self.warmup_steps, "total_steps": self.total_steps}
+
+
+def warmup_linear(step: Any, peak: float, warmup_steps: int, total_steps: int | None) -> Any:
+    """The rate of `WarmupLinear` at ``step`` (shared by the Keras 3 schedule).
+
+    Example:
+        float(warmup_linear(9, 1e-3, 10, 20))
+        # -> 0.001
+    """
+    step = tf.cast(step, tf.float32)
+    warm = tf.cast(max(warmup_steps, 1), tf.float32)
+    lr = peak * tf.minimum(1.0, (step + 1.0) / warm)
+    if total_steps:
+        total = tf.cast(max(total_steps, warmup_steps + 1), tf.float32)
+        decay = tf.clip_by_value((total - step) / (total - warm), 0.0, 1.0)
+        lr = tf.where(step < warm, lr, peak * decay)
+    return lr
+
+
+def adamw_recipe(specs: Sequence[BackboneSpec], freezes: Sequence[str]) -> bool:
+    """Whether a backbone that trains asks for AdamW with warm-up (its contract's recipe).
+
+    Example:
+        adamw_recipe([zoo.get("bert_small")], ["full"])
+        # -> True
+    """
+    return _adamw([s for s, f in zip(specs, freezes) if parse_freeze(f)[0] != "frozen"])
 
 
 def _adamw(specs: Sequence[BackboneSpec]) -> bool:
