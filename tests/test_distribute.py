@@ -234,3 +234,41 @@ def test_multiworker_two_processes_end_with_identical_weights(tmp_path):
     assert len(a.files) == len(b.files) == results[0]["n_weights"] > 0
     for k in a.files:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+MIRRORED_KERAS3 = """
+import json
+import tensorflow as tf
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+import keras
+import numpy as np
+import zoo
+from helpers import toy_data
+
+NAME = {name!r}
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+data = toy_data(NAME, "classification", n=16)
+model = zoo.build(NAME, task="classification", num_classes=3, strategy=strategy, freeze="full", keras=3)
+layer = next(l for l in model.layers if isinstance(l, zoo.keras3.Backbone))
+before = [np.array(v.numpy(), copy=True) for v in layer.trainable_weights]
+h = model.fit(data.x, data.y, epochs=1, batch_size=8, verbose=0)
+print("RESULT " + json.dumps({{
+    "replicas": model.distribute_strategy.num_replicas_in_sync, "loss": h.history["loss"],
+    "mirrored": all(isinstance(v.value, tf.distribute.DistributedValues) for v in layer.trainable_weights),
+    "changed": sum(not np.array_equal(a, v.numpy()) for a, v in zip(before, layer.trainable_weights)),
+    "trainable": len(layer.trainable_weights), "pred_shape": list(model.predict(data.x, verbose=0).shape),
+}}), flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_keras3_model_under_mirrored_strategy_on_two_logical_cpus(tmp_path):
+    spec = install(first_of("vision", starter=True))
+    r = _result(_run([MIRRORED_KERAS3.format(name=spec.name)], tmp_path, [{}])[0])
+    assert r["replicas"] == 2 and r["mirrored"]
+    assert len(r["loss"]) == 1 and all(np.isfinite(r["loss"]))
+    assert r["changed"] == r["trainable"] > 0
+    assert r["pred_shape"] == [16, 3]

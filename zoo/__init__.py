@@ -29,11 +29,12 @@ _LAZY = {
     "FreezeSchedule": "zoo.models",
     "Stage": "zoo.models",
     "data": None,
+    "keras3": None,
 }
 
 __all__ = [
     "BackboneSpec", "TaskSpec", "Contract", "hookimpl", "get", "get_task", "list_backbones", "list_tasks", "list_plugins",
-    "reset_registry", "load_backbone", "build", "fit", "compare", "FreezeSchedule", "Stage", "data", "__version__",
+    "reset_registry", "load_backbone", "build", "fit", "compare", "FreezeSchedule", "Stage", "data", "keras3", "__version__",
     *_errors_all,
 ]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from zoo.cli._run_commands import _open_run
@@ -25,34 +24,25 @@ __all__ = ["cmd_export"]
 # --------------------------------------------------------------------------- export
 
 
-def _representative(info: dict, meta: dict, limit: int = 100) -> Any:
-    """A representative-dataset callable from the run's training data, or None if it is gone."""
-    from zoo.runs import RunConfig
+def _representative(info: dict, meta: dict) -> tuple[Any, dict]:
+    """``(callable yielding [example], record)``: at least 100 stratified examples of the run's training split."""
+    import numpy as np
 
-    if not info.get("config"):
-        return None
-    cfg = RunConfig.from_dict(info["config"])
-    if not cfg.data or not Path(cfg.data).exists():
-        return None
+    from zoo.runs import REPRESENTATIVE_MIN, run_examples, stratified
+
+    xs, ys, class_names = run_examples(info, meta, "train")
+    picked = stratified(ys, REPRESENTATIVE_MIN, seed=int(info.get("config", {}).get("seed") or 0))
+    counts = {class_names[c]: int(n) for c, n in zip(*np.unique(ys[picked], return_counts=True))}
+    record = {"split": "train", "n": len(picked), "per_class": counts, "indices": picked,
+              "note": None if len(picked) >= REPRESENTATIVE_MIN else
+              f"the training split has only {len(picked)} examples; all of them were used"}
 
     def gen() -> Any:
-        import numpy as np
+        for i in picked:
+            x = xs[i]
+            yield [x.astype(np.float32) if x.dtype != object else x]
 
-        from zoo.runs import load_data
-
-        like = SimpleNamespace(modality=meta["modality"], contract=meta.get("contract"), name=meta["backbone"], sample_rate=meta.get("sample_rate"),
-                               input_shape=tuple(meta["input_shape"]) if meta.get("input_shape") else None)
-        data = load_data(cfg, like, val_split=None, shuffle=False)
-        n = 0
-        for x, _ in data.train:
-            for i in range(int(x.shape[0])):
-                if n >= limit:
-                    return
-                n += 1
-                item = x[i:i + 1].numpy()
-                yield [item.astype(np.float32) if item.dtype != object else item]
-
-    return gen
+    return gen, record
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -74,16 +64,66 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"SavedModel {target}: serving_default({inputs}) -> {', '.join(checked['outputs'])}; "
               f"{len(checked['class_names'])} classes; checked on a dummy input")
         return 0
+    return _export_tflite(args, model_dir, meta, info)
+
+
+def _export_tflite(args: argparse.Namespace, model_dir: Path, meta: dict, info: dict) -> int:
+    """Convert to a temporary file beside the target, measure it on the run's validation split, and only
+    then (and only if ``--max-drop`` holds) put it and ``export_report.json`` in place."""
+    import os
+    import uuid
+
+    from zoo.atomic import atomic_write_json
     from zoo.export import export_tflite
+    from zoo.runs import check_drop, format_quantization_report, quantization_report
+
     quantize = args.quantize or "none"
+    max_drop = getattr(args, "max_drop", None)
+    if max_drop is not None and (getattr(args, "no_report", False) or not 0 <= max_drop <= 1):
+        raise ConfigurationError("--max-drop is a fraction in [0, 1] of accuracy and needs the report (drop --no-report)"
+                                 if getattr(args, "no_report", False) else f"--max-drop must be in [0, 1], got {max_drop}")
     default_name = "model.tflite" if quantize == "none" else f"model_{quantize}.tflite"
     base = model_dir.parent if info else model_dir
     out = Path(args.out).expanduser() if args.out else base / default_name
-    rep = _representative(info, meta) if quantize == "int8" else None
-    path = export_tflite(model_dir, out, quantize=quantize, select_tf_ops=args.select_tf_ops, representative=rep)
-    detail = _check_tflite(path, model_dir, meta)
-    print(f"TFLite {path} ({path.stat().st_size / 1024:.1f} KiB, quantize={quantize}){detail}")
+    rep, rep_record = _representative(info, meta) if quantize.startswith("int8") else (None, None)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        export_tflite(model_dir, tmp, quantize=quantize, select_tf_ops=args.select_tf_ops, representative=rep)
+        report, why_not = None, None
+        if not getattr(args, "no_report", False):
+            try:
+                report = quantization_report(tmp, model_dir, meta, info, quantize=quantize, representative=rep_record)
+            except ConfigurationError as exc:
+                if max_drop is not None:
+                    raise
+                why_not = str(exc)
+        if report is not None:
+            check_drop(report, max_drop)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"TFLite {out} ({out.stat().st_size / 1024:.1f} KiB, quantize={quantize}){_check_tflite(out, model_dir, meta)}")
+    if report is not None:
+        report["tflite"]["path"] = str(out)
+        path = base / "export_report.json"
+        reports = _read_json(path).get("exports", {})
+        reports[out.name] = report
+        atomic_write_json(path, {"exports": reports, "latest": out.name})
+        print(format_quantization_report(report))
+        print(f"report: {path}")
+    elif why_not:
+        print(f"no accuracy report: {why_not}")
     return 0
+
+
+def _read_json(path: Path) -> dict:
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def _check_tflite(path: Path, model_dir: Path, meta: dict) -> str:

@@ -54,6 +54,7 @@ modality decides); the exported SavedModel (DIR/model) is used, not a rebuild.""
   zoo export runs/flowers --format savedmodel --out /srv/models/flowers/1
   zoo export runs/flowers --format tflite --quantize dynamic
   zoo export runs/flowers --format tflite --quantize int8 --out flowers_int8.tflite
+  zoo export runs/flowers --format tflite --quantize int8-full --max-drop 0.01
   zoo export runs/reviews --format tflite --select-tf-ops
 
 savedmodel: copy DIR/model and check its serving signature on a dummy input.
@@ -186,7 +187,14 @@ def register_commands(cli: Any) -> None:
     s = cmd("export", "export a trained run as a SavedModel or TFLite file")
     s.add_argument("run", metavar="DIR", help="run folder written by `zoo train`")
     s.add_argument("--format", choices=["savedmodel", "tflite"], default="savedmodel")
-    s.add_argument("--quantize", choices=["dynamic", "float16", "int8"], help="TFLite quantization")
+    s.add_argument("--quantize", choices=["dynamic", "float16", "int8", "int8-full"],
+                   help="TFLite quantization (int8: int8 kernels with float fallback; int8-full: int8 kernels only); "
+                        "int8 calibrates on >= 100 stratified examples of the run's training split")
+    s.add_argument("--max-drop", type=float, metavar="F",
+                   help="refuse the export (exit 1, nothing written) if the TFLite model's validation accuracy is "
+                        "more than F below the float model's")
+    s.add_argument("--no-report", action="store_true",
+                   help="TFLite: skip the float vs TFLite report on the run's validation split (export_report.json)")
     s.add_argument("--select-tf-ops", action="store_true", help="TFLite: allow TensorFlow ops (Flex delegate)")
     s.add_argument("--out", metavar="PATH", help="target path (default: DIR/model.tflite; savedmodel: verify DIR/model in place)")
     s.set_defaults(func=heavy("export"))

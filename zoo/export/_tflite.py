@@ -19,7 +19,7 @@ from zoo.quiet import captured_stderr
 
 __all__ = ["export_tflite", "unsupported_ops", "QUANTIZE_MODES"]
 
-QUANTIZE_MODES = ("none", "dynamic", "float16", "int8")
+QUANTIZE_MODES = ("none", "dynamic", "float16", "int8", "int8-full")
 
 _OP_LINE = re.compile(r"\btf\.([A-Z][A-Za-z0-9]+)")
 _OP_QUOTED = re.compile(r"'tf\.([A-Z][A-Za-z0-9]+)'")
@@ -52,8 +52,10 @@ def export_tflite(src: str | os.PathLike, out: str | os.PathLike, *, quantize: s
 
     Vision models take ``float32 [B, H, W, 3]`` pixels 0-255 (the ``serving_pixels``
     signature); text strings and audio waveforms as in ``serving_default``.
-    ``quantize``: ``none``, ``dynamic`` (int8 weights), ``float16`` or ``int8`` (needs
-    ``representative``: a callable yielding ``[input_array]`` examples). Ops that TFLite
+    ``quantize``: ``none``, ``dynamic`` (int8 weights), ``float16``, ``int8`` (int8 kernels, float
+    where an op has none) or ``int8-full`` (int8 kernels only; the float input and output are
+    quantized at the edges); both int8 modes need ``representative``: a callable yielding
+    ``[input_array]`` examples. Ops that TFLite
     builtins cannot run raise `ExportError` naming them (``select_tf_ops=True`` allows
     TensorFlow ops through the Flex delegate).
 
@@ -67,7 +69,7 @@ def export_tflite(src: str | os.PathLike, out: str | os.PathLike, *, quantize: s
     meta = read_export_meta(src)
     if quantize not in QUANTIZE_MODES:
         raise ConfigurationError(f"--quantize must be one of {', '.join(QUANTIZE_MODES)}, got {quantize!r}")
-    if quantize == "int8" and representative is None:
+    if quantize.startswith("int8") and representative is None:
         raise ExportError("int8 quantization needs a representative dataset: the run's training data "
                           "(run.json 'data') is not available; use --quantize dynamic or float16, or restore the data")
     from zoo.models.contracts import contract_for_export
@@ -82,10 +84,12 @@ def export_tflite(src: str | os.PathLike, out: str | os.PathLike, *, quantize: s
     elif quantize == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
-    elif quantize == "int8":
+    elif quantize.startswith("int8"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative
-        if not select_tf_ops:
+        if quantize == "int8-full":  # integer kernels only: conversion fails rather than fall back to float
+            ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        elif not select_tf_ops:
             ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
     if select_tf_ops:
         ops.append(tf.lite.OpsSet.SELECT_TF_OPS)

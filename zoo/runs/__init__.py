@@ -9,6 +9,13 @@ from __future__ import annotations
 from zoo.lazy import attach
 
 _EXPORTS = {
+    "stratified": "_quantized",
+    "run_examples": "_quantized",
+    "quantization_report": "_quantized",
+    "format_quantization_report": "_quantized",
+    "tree_size": "_quantized",
+    "check_drop": "_quantized",
+    "REPRESENTATIVE_MIN": "_quantized",
     "CheckpointInfo": "_checkpoints",
     "checkpoint_objects": "_checkpoints",
     "restore_latest": "_checkpoints",
