@@ -263,6 +263,11 @@ def toy_data(spec: Any, task: Any = "classification", n: int = 24, *, num_classe
         y[np.arange(n), second] = 1.0
     elif kind == "float":
         y = (classes + amp).astype(np.float32)
+    elif kind == "distillation":  # [label or -1 (unlabeled: every third), a confident teacher's probabilities]
+        teacher = np.full((n, k), 0.1 / max(k - 1, 1), np.float32)
+        teacher[np.arange(n), classes] = 0.9
+        label = np.where(np.arange(n) % 3 == 2, -1, classes).astype(np.float32)
+        y = np.concatenate([label[:, None], teacher], axis=1)
     else:
         y = classes.astype(np.int32)
     return ToyData(x=x, y=y, num_classes=k, classes=classes)

@@ -26,6 +26,7 @@ _LAZY = {
     "build": "zoo.models",
     "fit": "zoo.training",
     "compare": "zoo.runs",
+    "distill": "zoo.runs",
     "FreezeSchedule": "zoo.models",
     "Stage": "zoo.models",
     "data": None,
@@ -34,7 +35,7 @@ _LAZY = {
 
 __all__ = [
     "BackboneSpec", "TaskSpec", "Contract", "hookimpl", "get", "get_task", "list_backbones", "list_tasks", "list_plugins",
-    "reset_registry", "load_backbone", "build", "fit", "compare", "FreezeSchedule", "Stage", "data", "keras3", "__version__",
+    "reset_registry", "load_backbone", "build", "fit", "compare", "distill", "FreezeSchedule", "Stage", "data", "keras3", "__version__",
     *_errors_all,
 ]
 

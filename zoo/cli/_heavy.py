@@ -23,9 +23,16 @@ __all__ = ["register_commands", "EPILOGS", "COMMAND_MODULES"]
 # command name -> module holding ``cmd_<name>`` (imported only when the command runs)
 COMMAND_MODULES = {"train": "zoo.cli._run_commands", "evaluate": "zoo.cli._run_commands", "predict": "zoo.cli._run_commands",
                    "export": "zoo.cli._export", "cache": "zoo.cli._tools", "demo": "zoo.cli._tools",
-                   "bench": "zoo.cli._tools", "compare": "zoo.cli._compare"}
+                   "bench": "zoo.cli._tools", "compare": "zoo.cli._compare", "distill": "zoo.cli._run_commands"}
 
 EPILOGS = {
+    "distill": """examples:
+  zoo distill runs/teacher --student starter_cnn --data ./flowers --unlabeled ./more_images --out runs/student
+  zoo distill runs/bert --student nnlm_en_50 --data reviews.csv --temperature 2 --alpha 0.3 --epochs 10
+
+The teacher (a run folder or exported zoo model) runs once over the data; its probabilities
+are kept in OUT/teacher_outputs.npz. OUT is a normal run folder (resume with --resume --out OUT)
+with distill_report.json: teacher vs student accuracy, parameters, size, latency.""",
     "train": """examples:
   zoo train starter_cnn --data ./shapes --epochs 5 --out runs/shapes
   zoo train mobilenet_v2 --data ./flowers --schedule "frozen:2@1e-3,top:2:1@1e-4" --out runs/flowers
@@ -135,22 +142,8 @@ def _heavy(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 @hookimpl
-def register_commands(cli: Any) -> None:
-    """zoo's train / evaluate / predict / export / cache / demo / bench commands (the same hook as plugins;
-    their modules, and TensorFlow, are imported only when a command runs).
-
-    Example:
-        >>> from zoo.cli import build_parser
-        >>> build_parser().parse_args(["train", "starter_cnn", "--data", "d"]).val_split is None
-        True
-    """
-    def cmd(name: str, help_text: str) -> argparse.ArgumentParser:
-        return cli.add(name, help_text, epilog=EPILOGS.get(name))
-
-    heavy = _heavy
-
-    s = cmd("train", "train a backbone + head on a class folder or CSV; checkpoints every epoch, exports at the end")
-    s.add_argument("name", nargs="?", metavar="NAME", help="registered backbone (see `zoo list`); optional with --resume")
+def _train_options(s: argparse.ArgumentParser) -> None:
+    """The options ``zoo train`` and ``zoo distill`` share (data, split, epochs, freeze, rates, run folder)."""
     s.add_argument("--task", metavar="TASK", help="classification (default), binary or sentiment")
     s.add_argument("--data", metavar="PATH", help="folder with one sub-folder per class, or a .csv/.tsv file")
     s.add_argument("--val-split", type=_fraction, metavar="F", help="fraction held out for validation (default 0.2; 0: none)")
@@ -168,7 +161,35 @@ def register_commands(cli: Any) -> None:
     s.add_argument("--force", action="store_true", help="overwrite an existing run in --out")
     s.add_argument("--seed", type=int, metavar="S", help="random seed for the split, shuffling and initialisation (default 42)")
     s.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress")
+
+
+def register_commands(cli: Any) -> None:
+    """zoo's train / evaluate / predict / export / cache / demo / bench commands (the same hook as plugins;
+    their modules, and TensorFlow, are imported only when a command runs).
+
+    Example:
+        >>> from zoo.cli import build_parser
+        >>> build_parser().parse_args(["train", "starter_cnn", "--data", "d"]).val_split is None
+        True
+    """
+    def cmd(name: str, help_text: str) -> argparse.ArgumentParser:
+        return cli.add(name, help_text, epilog=EPILOGS.get(name))
+
+    heavy = _heavy
+
+    s = cmd("train", "train a backbone + head on a class folder or CSV; checkpoints every epoch, exports at the end")
+    s.add_argument("name", nargs="?", metavar="NAME", help="registered backbone (see `zoo list`); optional with --resume")
+    _train_options(s)
     s.set_defaults(func=heavy("train"))
+
+    s = cmd("distill", "train a student backbone on a trained teacher's softened outputs (knowledge distillation)")
+    s.add_argument("teacher", metavar="TEACHER", help="teacher: a run folder of `zoo train` or an exported zoo model")
+    s.add_argument("--student", dest="name", metavar="NAME", help="registered backbone of the same modality")
+    s.add_argument("--unlabeled", metavar="DIR", help="folder of unlabeled files the teacher labels too")
+    s.add_argument("--temperature", type=_positive_float, metavar="T", help="softening temperature (default 4)")
+    s.add_argument("--alpha", type=_fraction, metavar="A", help="weight of the labels vs the teacher (default 0.5)")
+    _train_options(s)
+    s.set_defaults(func=heavy("distill"))
 
     s = cmd("evaluate", "evaluate a trained run on labelled data: accuracy, per-class table, confusion matrix PNG")
     s.add_argument("run", metavar="DIR", help="run folder written by `zoo train`")

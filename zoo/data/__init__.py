@@ -24,6 +24,7 @@ _EXPORTS = {
     "decode_image_bytes": "_files",
     "resize_pixels": "_files",
     "from_folder": "_folders",
+    "from_unlabeled": "_unlabeled",
     "read_image": "_folders",
     "HEADER_BYTES": "_image_header",
     "image_dimensions": "_image_header",

@@ -10,6 +10,9 @@ from __future__ import annotations
 from zoo.lazy import attach
 
 _EXPORTS = {
+    "DistillationLoss": "_distill_loss",
+    "LabeledAccuracy": "_distill_loss",
+    "distillation_compile": "_distill_loss",
     "Backbone3": "_keras3",
     "load_backbone3": "_keras3",
     "keras3_input": "_keras3",

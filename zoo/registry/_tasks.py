@@ -29,6 +29,10 @@ BUILTIN_TASKS = (
              head="zoo.models._heads:linear_head", compile="zoo.models._heads:regression_compile", label_kind="float"),
     TaskSpec(name="embedding", description="L2-normalised embeddings (optional projection), trained on class labels",
              head="zoo.models._heads:embedding_head", compile="zoo.models._heads:embedding_compile", label_kind="int"),
+    TaskSpec(name="distillation", description="a student learning a teacher's softened outputs (zoo distill); "
+                                              "targets [label or -1, teacher probabilities]",
+             head="zoo.models._heads:softmax_head", compile="zoo.models._distill_loss:distillation_compile",
+             needs_num_classes=True, label_kind="distillation"),
 )
 
 

@@ -9,6 +9,13 @@ from __future__ import annotations
 from zoo.lazy import attach
 
 _EXPORTS = {
+    "checkpoint_callback": "_checkpoints",
+    "Teacher": "_distill",
+    "open_teacher": "_distill",
+    "distill_inputs": "_distill",
+    "distill_report": "_distill",
+    "check_distill": "_distill",
+    "distill": "_distill",
     "stratified": "_quantized",
     "run_examples": "_quantized",
     "quantization_report": "_quantized",

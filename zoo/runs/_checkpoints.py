@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from zoo.errors import ConfigurationError, DataError
 
-__all__ = ["restore_latest", "CheckpointInfo", "checkpoint_objects", "restore_weights"]
+__all__ = ["restore_latest", "CheckpointInfo", "checkpoint_objects", "restore_weights", "checkpoint_callback"]
 
 
 @dataclass
@@ -117,3 +117,43 @@ def restore_latest(run: Any, variables: list, say: Any) -> CheckpointInfo | None
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [""])[0][:200]
+
+
+def checkpoint_callback(run: Any, variables: list, cfg: Any, history: dict,
+                        restore: CheckpointInfo | None, say: Callable[[str], Any]) -> Any:
+    """A Keras callback checkpointing the run after every epoch (and restoring the optimizer on resume)."""
+    import tensorflow as tf
+
+    from zoo.tfk import keras
+
+    class EpochCheckpoint(keras.callbacks.Callback):
+        """Checkpoint the FULL model's variables (and the optimizer in use) after every epoch.
+
+        With cached features Keras trains the head sub-model, so ``self.model`` may be
+        the head: the full model's variables are kept here."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.run_variables, self.restore, self.history = variables, restore, history
+            self.optimizer_restored = False
+
+        def on_train_begin(self, logs: Any = None) -> None:
+            ck, self.restore = self.restore, None
+            if ck is None or cfg.stage_of(ck.epoch) != ck.stage:
+                return  # a new stage starts with a fresh optimizer, as in an uninterrupted run
+            opt = self.model.optimizer
+            try:
+                opt.build(self.model.trainable_variables)
+                status = tf.train.Checkpoint(**checkpoint_objects(self.run_variables, opt)).read(str(ck.prefix))
+                status.expect_partial()
+                self.optimizer_restored = True
+            except Exception as exc:  # noqa: BLE001 - weights are already restored; the optimizer restarts
+                say(f"zoo: note: optimizer state not restored ({type(exc).__name__}); continuing with a fresh optimizer")
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            for k, v in (logs or {}).items():
+                self.history.setdefault(k, []).append(float(v))
+            run.save_checkpoint(checkpoint_objects(self.run_variables, self.model.optimizer), epoch=epoch + 1,
+                                stage=cfg.stage_of(epoch), history=self.history)
+
+    return EpochCheckpoint()

@@ -34,6 +34,10 @@ class RunConfig:
     csv_audio_column: str | None = None
     csv_label_column: str = "label"
     seed: int = 42
+    teacher: str | None = None  # distillation (zoo distill): the teacher run / exported model
+    temperature: float = 4.0
+    alpha: float = 0.5
+    unlabeled: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property

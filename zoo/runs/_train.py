@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from zoo.errors import ConfigurationError, DataError
 from zoo.atomic import atomic_write_json, atomic_write_text
-from zoo.runs._checkpoints import CheckpointInfo, checkpoint_objects, restore_latest
+from zoo.runs._checkpoints import checkpoint_callback, restore_latest
 from zoo.runs._rundir import RunConfig, RunDir
 
 __all__ = ["TrainResult", "check_config", "load_data", "train_run", "supported_task", "CSV_SUFFIXES"]
@@ -103,6 +103,9 @@ def check_config(cfg: RunConfig) -> tuple[Any, Any]:
             raise ConfigurationError(f"--epochs must be a positive integer, got {cfg.epochs!r}")
         if cfg.freeze:
             check_freeze(spec, cfg.freeze, what="--freeze")
+    from zoo.runs._distill import check_distill
+
+    check_distill(cfg, spec)
     return spec, task
 
 
@@ -154,45 +157,6 @@ def _stage_starts(cfg: RunConfig) -> list[int]:
     return starts
 
 
-def _checkpoint_callback(run: RunDir, variables: list, cfg: RunConfig, history: dict,
-                         restore: CheckpointInfo | None, say: Callable[[str], Any]) -> Any:
-    import tensorflow as tf
-
-    from zoo.tfk import keras
-
-    class EpochCheckpoint(keras.callbacks.Callback):
-        """Checkpoint the FULL model's variables (and the optimizer in use) after every epoch.
-
-        With cached features Keras trains the head sub-model, so ``self.model`` may be
-        the head: the full model's variables are kept here."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.run_variables, self.restore, self.history = variables, restore, history
-            self.optimizer_restored = False
-
-        def on_train_begin(self, logs: Any = None) -> None:
-            ck, self.restore = self.restore, None
-            if ck is None or cfg.stage_of(ck.epoch) != ck.stage:
-                return  # a new stage starts with a fresh optimizer, as in an uninterrupted run
-            opt = self.model.optimizer
-            try:
-                opt.build(self.model.trainable_variables)
-                status = tf.train.Checkpoint(**checkpoint_objects(self.run_variables, opt)).read(str(ck.prefix))
-                status.expect_partial()
-                self.optimizer_restored = True
-            except Exception as exc:  # noqa: BLE001 - weights are already restored; the optimizer restarts
-                say(f"zoo: note: optimizer state not restored ({type(exc).__name__}); continuing with a fresh optimizer")
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            for k, v in (logs or {}).items():
-                self.history.setdefault(k, []).append(float(v))
-            run.save_checkpoint(checkpoint_objects(self.run_variables, self.model.optimizer), epoch=epoch + 1,
-                                stage=cfg.stage_of(epoch), history=self.history)
-
-    return EpochCheckpoint()
-
-
 def _final_metrics(history: dict) -> dict:
     train = {k: v[-1] for k, v in history.items() if not k.startswith("val_") and v}
     val = {k[4:]: v[-1] for k, v in history.items() if k.startswith("val_") and v}
@@ -237,8 +201,18 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
         from zoo.training import fit
 
         keras.utils.set_random_seed(int(cfg.seed))
-        data = load_data(cfg, spec)
-        class_names = list(data.class_names)
+        prepared, build_task, task_options = None, cfg.task, {}
+        if cfg.teacher:  # distillation: the teacher's outputs (computed once) join the labels
+            from zoo.runs._distill import distill_inputs
+
+            prepared = distill_inputs(cfg, spec, run.path, say)
+            data, class_names = prepared["data"], list(prepared["class_names"])
+            train_data, val_data = prepared["train"], prepared["val"]
+            build_task, task_options = "distillation", {"temperature": cfg.temperature, "alpha": cfg.alpha}
+        else:
+            data = load_data(cfg, spec)
+            class_names = list(data.class_names)
+            train_data, val_data = data.train, data.val
         if task.label_kind == "binary" and len(class_names) != 2:
             raise DataError(f"task {task.name!r} needs exactly 2 classes, the data has {len(class_names)}: "
                             f"{class_names}; use --task classification")
@@ -248,9 +222,9 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
                             "resume with the same data, or start a new run")
         run.write_config(cfg, status="running", class_names=class_names, modality=spec.modality,
                          pretrained=spec.pretrained, total_epochs=cfg.total_epochs)
-        model = build_model(cfg.backbone, task=cfg.task, class_names=class_names,
+        model = build_model(cfg.backbone, task=build_task, class_names=class_names,
                             num_classes=len(class_names) if task.needs_num_classes else None,
-                            freeze=cfg.freeze, learning_rate=cfg.learning_rate)
+                            freeze=cfg.freeze, learning_rate=cfg.learning_rate, **task_options)
         variables = list(model.variables)  # checkpoint order: taken before any freeze change
         ck = restore_latest(run, variables, say) if resume else None
         history: dict = {}
@@ -259,14 +233,14 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
             history = {k: list(v) for k, v in ck.history.items()}
             initial = ck.epoch
             say(f"resuming '{run.path}' after epoch {ck.epoch} of {cfg.total_epochs}")
-        callback = _checkpoint_callback(run, variables, cfg, history, ck, say)
+        callback = checkpoint_callback(run, variables, cfg, history, ck, say)
         schedule = FreezeSchedule.parse(cfg.schedule) if cfg.schedule else None
         if initial < cfg.total_epochs:
-            fit(model, data.train, epochs=None if schedule else cfg.epochs, schedule=schedule,
-                         validation_data=data.val, callbacks=[callback], initial_epoch=initial, verbose=verbose)
+            fit(model, train_data, epochs=None if schedule else cfg.epochs, schedule=schedule,
+                validation_data=val_data, callbacks=[callback], initial_epoch=initial, verbose=verbose)
         binary = task.label_kind == "binary"
         save_model(model, run.model_dir, spec=spec, class_names=class_names, binary=binary,
-                   extra={"task": task.name, "seed": cfg.seed})
+                   extra={"task": task.name, "seed": cfg.seed, **({"distilled_from": cfg.teacher} if cfg.teacher else {})})
         atomic_write_text(run.labels_path, "".join(f"{c}\n" for c in class_names))
         final = _final_metrics(history)
         headline = final["val"].get("accuracy", final["train"].get("accuracy"))
@@ -279,6 +253,11 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
             "optimizer_restored": bool(getattr(callback, "optimizer_restored", False)) if ck else None,
             "seconds": round(time.time() - started, 2),
         }
+        if prepared is not None:
+            from zoo.runs._distill import distill_report
+
+            metrics["distill"] = distill_report(prepared, run.model_dir)
+            atomic_write_json(run.path / "distill_report.json", metrics["distill"])
         atomic_write_json(run.metrics_path, metrics)
         if history:
             plot_training_curve(history, run.curve_path, stage_starts=_stage_starts(cfg),
