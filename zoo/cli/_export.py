@@ -18,7 +18,7 @@ from zoo.cli._run_commands import _open_run
 from zoo.errors import ConfigurationError
 from zoo.quiet import quiet_tensorflow
 
-__all__ = ["cmd_export"]
+__all__ = ["cmd_export", "cmd_prune"]
 
 
 # --------------------------------------------------------------------------- export
@@ -147,3 +147,17 @@ def _check_tflite(path: Path, model_dir: Path, meta: dict) -> str:
         return f"; input {shown}; could not run it here ({type(exc).__name__})"
     want = load_model(model_dir).signatures[sig](**{key: tf.constant(x)})["scores"].numpy()
     return f"; input {shown}; max |score difference| vs SavedModel {np.abs(got - want).max():.2g}"
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    """``zoo prune DIR --sparsity F``: see ``zoo prune --help``.
+
+    Example:
+        main(["prune", "runs/student", "--sparsity", "0.5"])
+        # -> 0
+    """
+    from zoo.runs import prune_run
+
+    quiet_tensorflow()
+    prune_run(args.run, sparsity=args.sparsity, epochs=args.epochs, out=args.out, backbone=args.backbone)
+    return 0

@@ -23,7 +23,8 @@ __all__ = ["register_commands", "EPILOGS", "COMMAND_MODULES"]
 # command name -> module holding ``cmd_<name>`` (imported only when the command runs)
 COMMAND_MODULES = {"train": "zoo.cli._run_commands", "evaluate": "zoo.cli._run_commands", "predict": "zoo.cli._run_commands",
                    "export": "zoo.cli._export", "cache": "zoo.cli._tools", "demo": "zoo.cli._tools",
-                   "bench": "zoo.cli._tools", "compare": "zoo.cli._compare", "distill": "zoo.cli._run_commands"}
+                   "bench": "zoo.cli._tools", "compare": "zoo.cli._compare", "distill": "zoo.cli._run_commands",
+                   "prune": "zoo.cli._export"}
 
 EPILOGS = {
     "distill": """examples:
@@ -57,6 +58,12 @@ matrix as a PNG (default DIR/confusion_matrix.png).""",
 
 inputs are image or .wav files, or literal strings for text models (the run's
 modality decides); the exported SavedModel (DIR/model) is used, not a rebuild.""",
+    "prune": """examples:
+  zoo prune runs/student --sparsity 0.5 --epochs 2            # -> runs/student-pruned
+  zoo export runs/student-pruned --format tflite --quantize int8
+
+The head's Dense layers are pruned with tensorflow-model-optimization (pip install "zoo[compress]");
+prune_report.json gives the sparsity reached, gzip size and validation accuracy before and after.""",
     "export": """examples:
   zoo export runs/flowers --format savedmodel --out /srv/models/flowers/1
   zoo export runs/flowers --format tflite --quantize dynamic
@@ -219,6 +226,14 @@ def register_commands(cli: Any) -> None:
     s.add_argument("--select-tf-ops", action="store_true", help="TFLite: allow TensorFlow ops (Flex delegate)")
     s.add_argument("--out", metavar="PATH", help="target path (default: DIR/model.tflite; savedmodel: verify DIR/model in place)")
     s.set_defaults(func=heavy("export"))
+
+    s = cmd("prune", "magnitude-prune a run's head (tensorflow-model-optimization) into a new run folder")
+    s.add_argument("run", metavar="DIR", help="run folder written by `zoo train` or `zoo distill`")
+    s.add_argument("--sparsity", type=_fraction, default=0.5, metavar="F", help="fraction of head weights set to zero (default 0.5)")
+    s.add_argument("--epochs", type=_positive_int, default=2, metavar="N", help="epochs of training while pruning (default 2)")
+    s.add_argument("--out", metavar="DIR", help="the pruned run folder (default DIR-pruned)")
+    s.add_argument("--backbone", action="store_true", help="also prune the backbone (refused for TF Hub SavedModels: see the error)")
+    s.set_defaults(func=heavy("prune"))
 
     s = cmd("cache", "inspect and manage the TF Hub module cache (offline / air-gapped use)")
     sub = s.add_subparsers(dest="cache_command", metavar="ACTION", parser_class=type(s))

@@ -9,6 +9,9 @@ from __future__ import annotations
 from zoo.lazy import attach
 
 _EXPORTS = {
+    "prune_run": "_prune",
+    "gzip_size": "_prune",
+    "import_tfmot": "_prune",
     "checkpoint_callback": "_checkpoints",
     "Teacher": "_distill",
     "open_teacher": "_distill",

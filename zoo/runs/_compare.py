@@ -138,6 +138,7 @@ def compare(names: Sequence[str] | None, data: Any, *, task: str = "classificati
     (out / "features").mkdir(parents=True, exist_ok=True)
     loader = ThreadPoolExecutor(1)  # modules load in the background while the data decode / a module extracts
     pending = loader.submit(load_backbone, specs[0])
+    loader.submit(_warm_imports)  # the probe's and the plot's libraries, while the data decode
     try:
         decoded = decode(data, specs, task=task, batch_size=batch_size, seed=seed)
     except BaseException:
@@ -168,44 +169,47 @@ def compare(names: Sequence[str] | None, data: Any, *, task: str = "classificati
 
 def _measure(specs: list, loader: ThreadPoolExecutor, pending: Any, decoded: Any, out: Path, say: Callable,
              limit: float | None, start: float, skipped: list, probe_args: dict) -> list[dict]:
-    """One row per backbone. While backbone i extracts (TensorFlow frees the GIL), module i+1 loads in
-    a thread and probe i-1 fits in another; both are finished before latency is timed, so the
-    timings see a quiet machine."""
+    """One row per backbone. While backbone i extracts (TensorFlow frees the GIL), module i+1 loads in a
+    thread. The probes run once every backbone has extracted, on a machine TensorFlow no longer
+    uses (beside an extraction they only slow it down), their folds in parallel."""
     rows: list[dict] = []
-    prober = ThreadPoolExecutor(1)
-    probing: list = []
-    try:
-        for i, spec in enumerate(specs, 1):
-            if limit is not None and time.perf_counter() - start > limit:
-                skipped.append({"name": spec.name, "reason": f"budget of {limit:.0f} s spent", "fix": "raise --budget"})
-                continue
-            bb = pending.result()
-            beside = list(probing)  # background work running beside this extraction
-            if i < len(specs):
-                pending = loader.submit(load_backbone, specs[i])
-                beside.append(pending)
-            quiet = [0.0]  # when all of it had ended: batch timings from then on are undisturbed
-            for f in beside:
-                f.add_done_callback(lambda _f, q=quiet: q.__setitem__(0, max(q[0], time.perf_counter())))
-            label = f"[{i}/{len(specs)}] {spec.name}"
-            feats, reused, seconds, batch_times = features(spec, bb, decoded, out / "features", label=label, say=say)
-            for f in probing:
-                f.result()
-            if i < len(specs):
-                pending.exception()  # wait (an error surfaces on its turn)
-            b1, b32 = latency(bb, decoded, batch_times, quiet_since=quiet[0])
-            facts = module_facts(spec, bb)
-            row = {"name": spec.name, "handle": spec.handle, "latency_ms_b1": b1, "latency_ms_b32": b32,
-                   "params": facts["params"], "size_bytes": facts["size_bytes"], "digest": facts["digest"],
-                   "feature_dim": int(feats.shape[1]), "fine_tunable": bool(spec.fine_tunable),
-                   "features_reused": reused, "extract_seconds": seconds}
-            probing.append(prober.submit(_probe_into, row, feats, decoded.y, probe_args, label, say))
-            rows.append(row)
-        for f in probing:
-            f.result()
-    finally:
-        prober.shutdown(cancel_futures=True)
+    features_of: list = []
+    for i, spec in enumerate(specs, 1):
+        if limit is not None and time.perf_counter() - start > limit:
+            skipped.append({"name": spec.name, "reason": f"budget of {limit:.0f} s spent", "fix": "raise --budget"})
+            continue
+        bb = pending.result()
+        quiet = [0.0]  # when the background load had ended: batch timings from then on are undisturbed
+        if i < len(specs):
+            pending = loader.submit(load_backbone, specs[i])
+            pending.add_done_callback(lambda _f, q=quiet: q.__setitem__(0, time.perf_counter()))
+        label = f"[{i}/{len(specs)}] {spec.name}"
+        feats, reused, seconds, batch_times = features(spec, bb, decoded, out / "features", label=label, say=say)
+        if i < len(specs):
+            pending.exception()  # wait (an error surfaces on its turn)
+        b1, b32 = latency(bb, decoded, batch_times, quiet_since=quiet[0])
+        facts = module_facts(spec, bb)
+        row = {"name": spec.name, "handle": spec.handle, "latency_ms_b1": b1, "latency_ms_b32": b32,
+               "params": facts["params"], "size_bytes": facts["size_bytes"], "digest": facts["digest"],
+               "feature_dim": int(feats.shape[1]), "fine_tunable": bool(spec.fine_tunable),
+               "features_reused": reused, "extract_seconds": seconds}
+        rows.append(row)
+        features_of.append((row, feats, label))
+    for row, feats, label in features_of:
+        _probe_into(row, feats, decoded.y, probe_args, label, say)
     return rows
+
+
+def _warm_imports() -> None:
+    import importlib
+    import importlib.util
+
+    for name in ("sklearn.linear_model", "sklearn.decomposition", "sklearn.pipeline", "matplotlib.pyplot"):
+        if importlib.util.find_spec(name.split(".")[0]) is not None:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - only a head start; the real import reports problems
+                pass
 
 
 def _probe_into(row: dict, feats: Any, y: Any, probe_args: dict, label: str, say: Callable) -> None:

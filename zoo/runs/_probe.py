@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -143,8 +144,13 @@ def probe(features: np.ndarray, y: np.ndarray, *, task: str = "classification", 
         " (scikit-learn)" if have_sklearn() else " (keras; pip install 'zoo[compare]' for scikit-learn)")
     scores, f1s = [], []
     n_classes = int(y.max()) + 1 if task == "classification" else 0
-    for train, test in splits(y, task=task, folds=folds, val_split=val_split, seed=seed):
-        pred = fit(features[train], y[train], features[test], task, mlp, seed)
+    parts = splits(y, task=task, folds=folds, val_split=val_split, seed=seed)
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = max(1, min(len(parts), os.cpu_count() or 1)) if fit is _fit_predict_sklearn else 1  # Keras: one at a time
+    with ThreadPoolExecutor(workers) as pool:  # folds in parallel (NumPy frees the GIL)
+        preds = list(pool.map(lambda p: fit(features[p[0]], y[p[0]], features[p[1]], task, mlp, seed), parts))
+    for (train, test), pred in zip(parts, preds):
         if task == "classification":
             scores.append(float(np.mean(pred == y[test])))
             f1s.append(macro_f1(y[test], pred, n_classes))

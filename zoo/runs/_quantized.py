@@ -81,7 +81,7 @@ def tree_size(path: Path) -> int:
     return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _tflite_runner(path: Path, signature: str) -> tuple[Callable, str]:
+def _tflite_runner(path: Path, signature: str, example: dict) -> tuple[Callable, str]:
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
@@ -89,15 +89,26 @@ def _tflite_runner(path: Path, signature: str) -> tuple[Callable, str]:
                                  "(ai-edge-litert), or use --no-report") from None
     try:
         runner = Interpreter(model_path=str(path)).get_signature_runner(signature)
+        runner(**example)  # ops are prepared on the first call
         return runner, "ai-edge-litert"
-    except Exception:  # noqa: BLE001 - e.g. Flex (TF Select) ops, which LiteRT's wheel does not link
-        import tensorflow as tf
+    except Exception as exc:  # noqa: BLE001 - e.g. Flex (TF Select) ops, which LiteRT's wheel does not link
+        first = exc
+    import tensorflow as tf
 
-        from zoo.quiet import captured_stderr
+    from zoo.quiet import captured_stderr
 
+    try:
         with captured_stderr():
             runner = tf.lite.Interpreter(model_path=str(path)).get_signature_runner(signature)
-        return runner, "tf.lite.Interpreter (the model needs TF Select ops, which ai-edge-litert does not link)"
+            runner(**example)
+        return runner, "tf.lite.Interpreter (ai-edge-litert could not run it)"
+    except Exception:  # noqa: BLE001 - reported as the reason there is no report
+        flex = "Select TensorFlow op" in str(first)
+        raise ConfigurationError(
+            "the TFLite model cannot run on this machine's Python interpreters, so its accuracy cannot be measured: "
+            + ("it needs TF Select (Flex) ops, which neither ai-edge-litert nor tf.lite.Interpreter link; run it "
+               "with the tensorflow-lite-select-tf-ops runtime on the device" if flex else str(first).splitlines()[0][:200])
+        ) from None
 
 
 def _scores(call: Callable, xs: list) -> tuple[np.ndarray, float]:
@@ -133,9 +144,11 @@ def quantization_report(tflite_path: Path, model_dir: Path, meta: dict, info: di
         import tensorflow_text  # noqa: F401
     fn = load_model(model_dir).signatures[sig]
     float_scores, float_ms = _scores(lambda x: fn(**{key: tf.constant(x)})["scores"].numpy(), xs)
-    runner, runtime = _tflite_runner(tflite_path, sig)
-    quant_scores, quant_ms = _scores(lambda x: runner(**{key: x.astype(np.float32) if x.dtype != object else x})
-                                     ["scores"], xs)
+    def tflite_input(x: Any) -> dict:
+        return {key: x.astype(np.float32) if x.dtype != object else x}
+
+    runner, runtime = _tflite_runner(tflite_path, sig, tflite_input(xs[0]))
+    quant_scores, quant_ms = _scores(lambda x: runner(**tflite_input(x))["scores"], xs)
     float_pred, quant_pred = _top1(float_scores), _top1(quant_scores)
     float_acc, quant_acc = float(np.mean(float_pred == ys)), float(np.mean(quant_pred == ys))
     return {
