@@ -12,8 +12,9 @@ Baseline (by hand, the TF Hub tutorial way): per module, a ``tf.data`` pipeline 
 decodes and resizes every file to the module's size and scales to [0, 1], batches of 32,
 ``hub.KerasLayer(handle)`` over every batch, features collected as NumPy. zoo: one
 ``zoo.compare([...], folder, folds=5)`` call into a fresh output folder (decoding, features,
-5-fold probes, latency, compare.json/.csv/.png). Sides alternate, each in a fresh process;
-medians of ``--reps``.
+5-fold probes, latency, compare.json/.csv/.png). Both sides import TensorFlow and TF Hub before
+their clock starts (zoo's modules too; this TensorFlow's import already brings in scikit-learn
+and matplotlib). Sides alternate, each in a fresh process; medians of ``--reps``.
 
     python -m benchmarks.compare_speed --images 512 --reps 3
 """
@@ -78,8 +79,14 @@ def by_hand(work: Path) -> float:
 
 
 def with_zoo(work: Path) -> float:
-    """Seconds for one ``zoo.compare`` of the three backbones, fresh output folder."""
+    """Seconds for one ``zoo.compare`` of the three backbones, fresh output folder. As on the hand-written side,
+    TensorFlow and TF Hub are imported before the clock starts (and zoo's own modules with them)."""
+    import tensorflow  # noqa: F401
+    import tensorflow_hub  # noqa: F401
+
     import zoo
+    import zoo.runs
+
 
     out = Path(tempfile.mkdtemp(prefix="cmp-", dir=work))
     t = time.perf_counter()

@@ -28,7 +28,7 @@ from typing import Any, Callable, Sequence
 
 from zoo.errors import ConfigurationError, DataError
 from zoo.models import load_backbone
-from zoo.runs._compare_data import decode, features, fine_tune, is_cached, latency, module_facts
+from zoo.runs._compare_data import decode, features, fine_tune, graph_call, is_cached, latency, module_facts
 from zoo.runs._compare_report import format_table, plot_compare, rank_rows, write_csv
 from zoo.runs._probe import probe
 
@@ -184,10 +184,11 @@ def _measure(specs: list, loader: ThreadPoolExecutor, pending: Any, decoded: Any
             pending = loader.submit(load_backbone, specs[i])
             pending.add_done_callback(lambda _f, q=quiet: q.__setitem__(0, time.perf_counter()))
         label = f"[{i}/{len(specs)}] {spec.name}"
-        feats, reused, seconds, batch_times = features(spec, bb, decoded, out / "features", label=label, say=say)
+        call = graph_call(bb, decoded)
+        feats, reused, seconds, batch_times = features(spec, call, decoded, out / "features", label=label, say=say)
         if i < len(specs):
             pending.exception()  # wait (an error surfaces on its turn)
-        b1, b32 = latency(bb, decoded, batch_times, quiet_since=quiet[0])
+        b1, b32 = latency(call, spec, decoded, batch_times, quiet_since=quiet[0])
         facts = module_facts(spec, bb)
         row = {"name": spec.name, "handle": spec.handle, "latency_ms_b1": b1, "latency_ms_b32": b32,
                "params": facts["params"], "size_bytes": facts["size_bytes"], "digest": facts["digest"],

@@ -134,10 +134,21 @@ def decode(data: Any, specs: list, *, task: str, batch_size: int, seed: int) -> 
     return d
 
 
-def features(spec: Any, bb: Any, decoded: Decoded, cache_dir: Path, *, label: str,
+def graph_call(bb: Any, decoded: Decoded) -> Any:
+    """``bb`` as one traced graph for any batch size of the decoded inputs (extraction and latency both use it)."""
+    from zoo.tfk import tf
+
+    batches = decoded.batches_for(bb.spec)
+    same = all(b.shape[1:] == batches[0].shape[1:] for b in batches)
+    shape = [None, *batches[0].shape[1:]] if same else [None] * batches[0].ndim
+    dtype = tf.string if batches[0].dtype == object else tf.as_dtype(batches[0].dtype)
+    return tf.function(lambda x: bb(x, training=False), input_signature=[tf.TensorSpec(shape, dtype)])
+
+
+def features(spec: Any, call: Any, decoded: Decoded, cache_dir: Path, *, label: str,
              say: Callable[[str], Any]) -> tuple[np.ndarray, bool, float, list]:
-    """The features of every example from the loaded backbone ``bb``: ``(features, reused_from_disk,
-    seconds, [(batch size, seconds) of each batch])`` (the batch times double as the batch latency)."""
+    """The features of every example from ``call`` (`graph_call` of the loaded backbone): ``(features,
+    reused_from_disk, seconds, [(batch size, seconds) of each batch])`` (the batch times double as the batch latency)."""
     from zoo.atomic import atomic_path
 
     key = _digest(spec.handle, spec.preprocessor, spec.output_key, spec.pooling, spec.output_dim,
@@ -146,9 +157,8 @@ def features(spec: Any, bb: Any, decoded: Decoded, cache_dir: Path, *, label: st
     if path.exists():
         say(f"{label}: features from {path.name}")
         return np.load(path), True, 0.0, []
-    from zoo.tfk import keras, tf
+    from zoo.tfk import keras
 
-    call = tf.function(lambda x: bb(x, training=False), reduce_retracing=True)  # one graph, not op by op
     batches, t = decoded.batches_for(spec), time.perf_counter()
     say(f"{label}: extracting features of {decoded.n} examples")
     bar = keras.utils.Progbar(len(batches), unit_name="batch") if say is print else None
@@ -166,14 +176,14 @@ def features(spec: Any, bb: Any, decoded: Decoded, cache_dir: Path, *, label: st
     return feats, False, time.perf_counter() - t, times
 
 
-def latency(bb: Any, decoded: Decoded, batch_times: list | None = None, reps: int = 3,
+def latency(call: Any, spec: Any, decoded: Decoded, batch_times: list | None = None, reps: int = 3,
             quiet_since: float = 0.0) -> tuple[float, float]:
     """Median milliseconds per example at batch 1 and batch 32 on this machine (after one warm-up).
 
     The batch-32 figure comes from the feature extraction's own batches of 32 (no extra passes)
     when at least three of them, after the first, started at ``quiet_since`` or later (nothing
     else was running then); otherwise it is timed here."""
-    first = decoded.batches_for(bb.spec)[0]
+    first = decoded.batches_for(spec)[0]
     x32 = np.concatenate([first] * (32 // len(first) + 1))[:32]
     full = [t for n, t, began in (batch_times or [])[1:] if n == 32 and began >= quiet_since]
     result = []
@@ -181,11 +191,12 @@ def latency(bb: Any, decoded: Decoded, batch_times: list | None = None, reps: in
         if len(x) == 32 and len(full) >= 3:
             result.append(1000 * statistics.median(full) / 32)
             continue
-        bb(x)
+        if not batch_times:
+            call(x).numpy()  # the graph's first run (no extraction ran it)
         times = []
         for _ in range(reps):
             t = time.perf_counter()
-            bb(x).numpy()
+            call(x).numpy()
             times.append(time.perf_counter() - t)
         result.append(1000 * statistics.median(times) / len(x))
     return result[0], result[1]
