@@ -167,6 +167,9 @@ def _train_options(s: argparse.ArgumentParser) -> None:
     s.add_argument("--resume", action="store_true", help="continue the interrupted run in --out from its last checkpoint")
     s.add_argument("--force", action="store_true", help="overwrite an existing run in --out")
     s.add_argument("--seed", type=int, metavar="S", help="random seed for the split, shuffling and initialisation (default 42)")
+    s.add_argument("--deterministic", action="store_true", default=None,
+                   help="TensorFlow op determinism: the same seed and data give bit-identical weights (slower)")
+    s.add_argument("--like", metavar="RUN", help="repeat RUN: its stored arguments, with the ones given here changed")
     s.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress")
 
 

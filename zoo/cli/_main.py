@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 import warnings
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from zoo.errors import PluginError, ZooError
@@ -68,6 +69,14 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_info(args: argparse.Namespace) -> int:
     import zoo
     from zoo.models import default_freeze
+
+    run_json = Path(args.name).expanduser() / "run.json"
+    if run_json.is_file():  # a run folder: what produced it (no TensorFlow)
+        from zoo.runs import format_provenance
+
+        info = json.loads(run_json.read_text(encoding="utf-8"))
+        print(json.dumps(info, indent=2) if args.json else format_provenance(info))
+        return 0
 
     spec = zoo.get(args.name)
     if args.module:  # measures the cached module: the only form of `zoo info` that imports TensorFlow
@@ -171,8 +180,8 @@ def register_commands(cli: Commands) -> None:
     s.add_argument("--modality", choices=list(MODALITIES))
     s.add_argument("--tag")
     s.add_argument("--json", action="store_true", help="machine-readable output")
-    s = cli.add("info", "show every field of one backbone", _cmd_info)
-    s.add_argument("name")
+    s = cli.add("info", "show every field of one backbone, or what produced a run folder", _cmd_info)
+    s.add_argument("name", help="a registered backbone, or a run folder (prints its run.json record)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--module", action="store_true",
                    help="load the cached module and print what was measured (format, signatures, blocks, top:K)")

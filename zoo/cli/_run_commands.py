@@ -38,6 +38,7 @@ _TRAIN_FIELDS = {  # argparse dest -> RunConfig field
     "csv_text_column": "csv_text_column", "csv_image_column": "csv_image_column",
     "csv_audio_column": "csv_audio_column", "csv_label_column": "csv_label_column", "seed": "seed",
     "teacher": "teacher", "temperature": "temperature", "alpha": "alpha", "unlabeled": "unlabeled",
+    "deterministic": "deterministic",
 }
 
 
@@ -66,6 +67,21 @@ def _train_config(args: argparse.Namespace) -> tuple[Any, str]:
         if ignored:
             warnings.warn(f"--resume uses the arguments stored in {out}/run.json; ignored: {', '.join(ignored)}",
                           UserWarning, stacklevel=2)
+        return cfg, out
+    if getattr(args, "like", None):
+        like = RunDir(args.like)
+        if not like.exists():
+            raise ConfigurationError(f"--like '{args.like}' is not a run folder (no run.json)")
+        cfg = like.read_config()
+        if args.name:
+            cfg.backbone = args.name
+        for k, v in given.items():
+            setattr(cfg, k, str(Path(v).expanduser().resolve()) if k == "data" else v)
+        if args.schedule and args.epochs is None:
+            cfg.epochs = None
+        out = args.out or f"{str(args.like).rstrip('/')}-repeat"
+        if Path(out).resolve() == like.path.resolve():
+            raise ConfigurationError("--like repeats a run into a new folder: give --out another folder than RUN")
         return cfg, out
     if not args.name:
         raise ConfigurationError("give a backbone NAME (see `zoo list`), e.g. zoo train starter_cnn --data ./shapes; "

@@ -9,6 +9,9 @@ from __future__ import annotations
 from zoo.lazy import attach
 
 _EXPORTS = {
+    "data_fingerprint": "_provenance",
+    "provenance": "_provenance",
+    "format_provenance": "_provenance",
     "prune_run": "_prune",
     "gzip_size": "_prune",
     "import_tfmot": "_prune",

@@ -34,6 +34,7 @@ class RunConfig:
     csv_audio_column: str | None = None
     csv_label_column: str = "label"
     seed: int = 42
+    deterministic: bool = False  # TensorFlow's op determinism: bit-identical weights from the same seed and data
     teacher: str | None = None  # distillation (zoo distill): the teacher run / exported model
     temperature: float = 4.0
     alpha: float = 0.5

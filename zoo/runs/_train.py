@@ -23,6 +23,7 @@ from typing import Any, Callable
 from zoo.errors import ConfigurationError, DataError
 from zoo.atomic import atomic_write_json, atomic_write_text
 from zoo.runs._checkpoints import checkpoint_callback, restore_latest
+from zoo.runs._provenance import provenance
 from zoo.runs._rundir import RunConfig, RunDir
 
 __all__ = ["TrainResult", "check_config", "load_data", "train_run", "supported_task", "CSV_SUFFIXES"]
@@ -201,6 +202,10 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
         from zoo.training import fit
 
         keras.utils.set_random_seed(int(cfg.seed))
+        if cfg.deterministic:  # process-wide in TensorFlow (no public switch back): zoo train runs in its own process
+            import tensorflow as tf
+
+            tf.config.experimental.enable_op_determinism()
         prepared, build_task, task_options = None, cfg.task, {}
         if cfg.teacher:  # distillation: the teacher's outputs (computed once) join the labels
             from zoo.runs._distill import distill_inputs
@@ -220,8 +225,10 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
         if resume and info.get("class_names") and info["class_names"] != class_names:
             raise DataError(f"the data's classes {class_names} differ from the run's {info['class_names']}; "
                             "resume with the same data, or start a new run")
+        extra = {} if info.get("provenance") else {"provenance": provenance(spec, cfg.data, seed=cfg.seed,
+                                                                            deterministic=cfg.deterministic)}
         run.write_config(cfg, status="running", class_names=class_names, modality=spec.modality,
-                         pretrained=spec.pretrained, total_epochs=cfg.total_epochs)
+                         pretrained=spec.pretrained, total_epochs=cfg.total_epochs, **extra)
         model = build_model(cfg.backbone, task=build_task, class_names=class_names,
                             num_classes=len(class_names) if task.needs_num_classes else None,
                             freeze=cfg.freeze, learning_rate=cfg.learning_rate, **task_options)
