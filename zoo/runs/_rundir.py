@@ -44,7 +44,7 @@ __all__ = ["RunDir", "RUN_FILES", "KEEP_CHECKPOINTS"]
 KEEP_CHECKPOINTS = 2
 RUN_FILES = ("run.json", "checkpoints", "model", "labels.txt", "metrics.json", "training_curve.png",
              "confusion_matrix.png", "evaluation.json", "export_report.json", "distill_report.json",
-             "teacher_outputs.npz")
+             "teacher_outputs.npz", "tensorboard")
 
 
 # --------------------------------------------------------------------------- run directory

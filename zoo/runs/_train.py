@@ -158,6 +158,24 @@ def _stage_starts(cfg: RunConfig) -> list[int]:
     return starts
 
 
+def _log_confusion(model: Any, val: Any, class_names: list, logdir: Path, *, step: int, title: str) -> None:
+    """The validation confusion matrix of the finished model, as a PNG beside the logs and a TensorBoard image."""
+    import numpy as np
+
+    from zoo.runs._reports import classification_report, plot_confusion_matrix
+    from zoo.training import log_image
+
+    ys, scores = [], []
+    for x, y in val:
+        p = model.predict(x, verbose=0)
+        scores.append(np.concatenate([1 - p, p], axis=1) if p.shape[1] == 1 else p)
+        y = y.numpy()
+        ys.append(y[:, 0].astype(int) if y.ndim == 2 else y.astype(int))  # distillation targets: [label, teacher...]
+    report = classification_report(np.concatenate(ys), np.concatenate(scores), class_names)
+    png = plot_confusion_matrix(report["confusion_matrix"], class_names, logdir / "confusion_matrix.png", title=title)
+    log_image(logdir, "confusion_matrix", png.read_bytes(), step=step)
+
+
 def _final_metrics(history: dict) -> dict:
     train = {k: v[-1] for k, v in history.items() if not k.startswith("val_") and v}
     val = {k[4:]: v[-1] for k, v in history.items() if k.startswith("val_") and v}
@@ -244,11 +262,15 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
         schedule = FreezeSchedule.parse(cfg.schedule) if cfg.schedule else None
         if initial < cfg.total_epochs:
             fit(model, train_data, epochs=None if schedule else cfg.epochs, schedule=schedule,
-                validation_data=val_data, callbacks=[callback], initial_epoch=initial, verbose=verbose)
+                validation_data=val_data, callbacks=[callback], initial_epoch=initial, verbose=verbose,
+                tensorboard=run.path / "tensorboard")
         binary = task.label_kind == "binary"
         save_model(model, run.model_dir, spec=spec, class_names=class_names, binary=binary,
                    extra={"task": task.name, "seed": cfg.seed, **({"distilled_from": cfg.teacher} if cfg.teacher else {})})
         atomic_write_text(run.labels_path, "".join(f"{c}\n" for c in class_names))
+        if val_data is not None:
+            _log_confusion(model, val_data, class_names, run.path / "tensorboard", step=cfg.total_epochs,
+                           title=f"{spec.name}: validation confusion matrix")
         final = _final_metrics(history)
         headline = final["val"].get("accuracy", final["train"].get("accuracy"))
         metrics = {

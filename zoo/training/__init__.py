@@ -9,6 +9,9 @@ from __future__ import annotations
 from zoo.lazy import attach
 
 _EXPORTS = {
+    "tensorboard_callbacks": "_tensorboard",
+    "StageLog": "_tensorboard",
+    "log_image": "_tensorboard",
     "SpillDir": "_features",
     "extract_features": "_features",
     "has_random_ops": "_features",

@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+import os
+
 from typing import Any, Sequence
 
 
@@ -53,7 +55,8 @@ def _merge(total: dict, history: Any, epochs_seen: list) -> None:
 
 def fit(model: ZooModel, data: Any, *, epochs: int | None = None, schedule: FreezeSchedule | Sequence[Stage] | None = None,
         validation_data: Any = None, cache_features: bool | None = None, batch_size: int = 32,
-        callbacks: Sequence[Any] | None = None, verbose: Any = "auto", initial_epoch: int = 0) -> Any:
+        callbacks: Sequence[Any] | None = None, verbose: Any = "auto", initial_epoch: int = 0,
+        tensorboard: str | os.PathLike | None = None) -> Any:
     """Train a `zoo.build` model; returns one ``keras.callbacks.History`` over all stages.
 
     Args:
@@ -64,6 +67,7 @@ def fit(model: ZooModel, data: Any, *, epochs: int | None = None, schedule: Free
         cache_features: None (auto: when every backbone is frozen and the pipeline has no random ops),
             True or False.
         initial_epoch: resume from this epoch (stages before it are skipped).
+        tensorboard: a folder for TensorBoard logs (epoch losses and metrics, learning rate, stage boundaries).
 
     Example:
         sched = zoo.FreezeSchedule([zoo.Stage("frozen", 2, 1e-3), zoo.Stage("top:2", 1, 1e-4)])
@@ -90,6 +94,10 @@ def fit(model: ZooModel, data: Any, *, epochs: int | None = None, schedule: Free
         stages = list(sched.stages)
         stage_epochs = [s.epochs for s in sched.stages]
 
+    if tensorboard is not None:
+        from zoo.training._tensorboard import tensorboard_callbacks
+
+        callbacks = list(callbacks or []) + tensorboard_callbacks(tensorboard, [s for s in stages if s is not None])
     spill = SpillDir()
     try:
         total, seen = _run_stages(model, ds, val, stages, stage_epochs, cache_features=cache_features,
