@@ -9,6 +9,7 @@ from __future__ import annotations
 from zoo.lazy import attach
 
 _EXPORTS = {
+    "export_spec": "_evaluate",
     "data_fingerprint": "_provenance",
     "provenance": "_provenance",
     "format_provenance": "_provenance",

@@ -12,7 +12,20 @@ from typing import Any
 
 from zoo.errors import DataError
 
-__all__ = ["evaluate_export"]
+__all__ = ["evaluate_export", "export_spec"]
+
+
+def export_spec(meta: dict) -> SimpleNamespace:
+    """What `load_data` needs of a backbone spec, from an export's metadata (no registry needed): the data of
+    an exported model are read as its run read them.
+
+    Example:
+        >>> export_spec({"modality": "vision", "backbone": "m", "input_shape": [224, 224, 3]}).input_shape
+        (224, 224, 3)
+    """
+    return SimpleNamespace(modality=meta["modality"], contract=meta.get("contract"), name=meta["backbone"],
+                           input_shape=tuple(meta["input_shape"]) if meta.get("input_shape") else None,
+                           sample_rate=meta.get("sample_rate"))
 
 
 def evaluate_export(model_dir: Path, meta: dict, info: dict, data_path: Path, *, loaded: Any = None) -> dict:
@@ -31,10 +44,7 @@ def evaluate_export(model_dir: Path, meta: dict, info: dict, data_path: Path, *,
     from zoo.runs._train import load_data
 
     cfg = RunConfig.from_dict(info["config"]) if info.get("config") else RunConfig(backbone=meta["backbone"], data="")
-    like = SimpleNamespace(modality=meta["modality"], contract=meta.get("contract"), name=meta["backbone"],
-                           input_shape=tuple(meta["input_shape"]) if meta.get("input_shape") else None,
-                           sample_rate=meta.get("sample_rate"))
-    data = load_data(cfg, like, path=data_path, val_split=None, shuffle=False)
+    data = load_data(cfg, export_spec(meta), path=data_path, val_split=None, shuffle=False)
     names = list(meta["class_names"])
     unknown = [c for c in data.class_names if c not in names]
     if unknown:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import statistics
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Callable
 
 import numpy as np
@@ -50,6 +49,7 @@ def stratified(labels: Any, n: int, *, seed: int = 0) -> list[int]:
 def run_examples(info: dict, meta: dict, split: str) -> tuple[list, np.ndarray, list[str]]:
     """``(inputs one array per example, labels, class names)`` of the run's ``"train"`` or ``"val"`` split,
     read as the run read them. Raises `ConfigurationError` when the run's data are gone."""
+    from zoo.runs._evaluate import export_spec
     from zoo.runs._rundir import RunConfig
     from zoo.runs._train import load_data
 
@@ -60,10 +60,7 @@ def run_examples(info: dict, meta: dict, split: str) -> tuple[list, np.ndarray, 
     if not cfg.data or not Path(cfg.data).exists():
         raise ConfigurationError(f"the run's training data '{cfg.data}' are gone; restore them (the report and int8 "
                                  "calibration read the run's own data), or use --no-report with dynamic/float16")
-    like = SimpleNamespace(modality=meta["modality"], contract=meta.get("contract"), name=meta["backbone"],
-                           sample_rate=meta.get("sample_rate"),
-                           input_shape=tuple(meta["input_shape"]) if meta.get("input_shape") else None)
-    data = load_data(cfg, like, shuffle=False)
+    data = load_data(cfg, export_spec(meta), shuffle=False)
     ds = data.train if split == "train" else data.val
     if ds is None:
         raise ConfigurationError("the run has no validation split (val_split 0) to measure the quantized model on; "
