@@ -10,6 +10,8 @@ from __future__ import annotations
 from zoo.lazy import attach
 
 _EXPORTS = {
+    "ContrastiveLossBody": "_heads",
+    "WarmupLinearBody": "_optimizers",
     "DistillationLoss": "_distill_loss",
     "LabeledAccuracy": "_distill_loss",
     "distillation_compile": "_distill_loss",

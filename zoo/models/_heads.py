@@ -20,7 +20,7 @@ from zoo.tfk import keras, tf
 __all__ = [
     "softmax_head", "binary_head", "sigmoid_head", "linear_head", "embedding_head",
     "classification_compile", "binary_compile", "multilabel_compile", "regression_compile", "embedding_compile",
-    "SupervisedContrastiveLoss", "supervised_contrastive",
+    "SupervisedContrastiveLoss", "ContrastiveLossBody", "supervised_contrastive",
 ]
 
 
@@ -100,15 +100,9 @@ def embedding_head(features: Any, *, num_classes: int | None, options: dict) -> 
     return _k(options).layers.UnitNormalization(axis=-1, name="l2_normalize", dtype="float32")(x)
 
 
-@keras.utils.register_keras_serializable(package="zoo")
-class SupervisedContrastiveLoss(keras.losses.Loss):
-    """In-batch supervised contrastive loss on L2-normalised embeddings and integer labels.
-
-    Example:
-        loss = SupervisedContrastiveLoss()
-        float(loss(tf.constant([0, 0, 1]), tf.math.l2_normalize(tf.eye(3), -1))) > 0
-        # -> True
-    """
+class ContrastiveLossBody:
+    """What the tf_keras and the Keras 3 supervised contrastive loss share (``temperature``, ``call``, config);
+    each Keras version's class puts this before its own ``Loss`` base."""
 
     def __init__(self, temperature: float = 0.1, name: str = "supervised_contrastive", **kwargs: Any):
         super().__init__(name=name, **kwargs)
@@ -119,6 +113,17 @@ class SupervisedContrastiveLoss(keras.losses.Loss):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "temperature": self.temperature}
+
+
+@keras.utils.register_keras_serializable(package="zoo")
+class SupervisedContrastiveLoss(ContrastiveLossBody, keras.losses.Loss):
+    """In-batch supervised contrastive loss on L2-normalised embeddings and integer labels.
+
+    Example:
+        loss = SupervisedContrastiveLoss()
+        float(loss(tf.constant([0, 0, 1]), tf.math.l2_normalize(tf.eye(3), -1))) > 0
+        # -> True
+    """
 
 
 def supervised_contrastive(y_true: Any, y_pred: Any, temperature: float) -> Any:

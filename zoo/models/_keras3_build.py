@@ -22,43 +22,24 @@ import keras
 from zoo.errors import ConfigurationError, StrategyError
 from zoo.models._builder import head_options, mixed_policy
 from zoo.models._distribute import resolve_strategy
-from zoo.models._heads import supervised_contrastive
+from zoo.models._heads import ContrastiveLossBody
 from zoo.models._inputs import check_inputs
 from zoo.models._keras3 import Backbone3, keras3_input
 from zoo.models._model import _text_ready
-from zoo.models._optimizers import adamw_recipe, learning_rates, warmup_linear
+from zoo.models._optimizers import WarmupLinearBody, adamw_recipe, learning_rates
 from zoo.registry import resolve_callable
 
 __all__ = ["build3", "ZooModel3", "SupervisedContrastiveLoss3", "WarmupLinear3"]
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class WarmupLinear3(keras.optimizers.schedules.LearningRateSchedule):
-    """Keras 3 twin of `zoo.models.WarmupLinear` (same rates: `warmup_linear`)."""
-
-    def __init__(self, peak: float, warmup_steps: int, total_steps: int | None = None):
-        self.peak, self.warmup_steps, self.total_steps = float(peak), int(warmup_steps), total_steps
-
-    def __call__(self, step: Any) -> Any:
-        return warmup_linear(step, self.peak, self.warmup_steps, self.total_steps)
-
-    def get_config(self) -> dict:
-        return {"peak": self.peak, "warmup_steps": self.warmup_steps, "total_steps": self.total_steps}
+class WarmupLinear3(WarmupLinearBody, keras.optimizers.schedules.LearningRateSchedule):
+    """Keras 3 twin of `zoo.models.WarmupLinear` (the same `WarmupLinearBody`)."""
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class SupervisedContrastiveLoss3(keras.losses.Loss):
-    """Keras 3 twin of `zoo.models.SupervisedContrastiveLoss` (same math: `supervised_contrastive`)."""
-
-    def __init__(self, temperature: float = 0.1, name: str = "supervised_contrastive", **kwargs: Any):
-        super().__init__(name=name, **kwargs)
-        self.temperature = temperature
-
-    def call(self, y_true: Any, y_pred: Any) -> Any:
-        return supervised_contrastive(y_true, y_pred, self.temperature)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "temperature": self.temperature}
+class SupervisedContrastiveLoss3(ContrastiveLossBody, keras.losses.Loss):
+    """Keras 3 twin of `zoo.models.SupervisedContrastiveLoss` (the same `ContrastiveLossBody`)."""
 
 
 @keras.saving.register_keras_serializable(package="zoo")

@@ -21,21 +21,16 @@ from zoo.registry import BackboneSpec
 from zoo.registry import TaskSpec, resolve_callable
 from zoo.tfk import keras, tf
 
-__all__ = ["HEAD_LEARNING_RATE", "FROZEN_LEARNING_RATE", "WarmupLinear", "warmup_linear", "adamw_recipe", "learning_rates", "make_optimizer",
+__all__ = ["HEAD_LEARNING_RATE", "FROZEN_LEARNING_RATE", "WarmupLinear", "WarmupLinearBody", "warmup_linear", "adamw_recipe", "learning_rates", "make_optimizer",
            "compile_model", "loss_and_metrics", "set_lr_scales"]
 
 HEAD_LEARNING_RATE = 1e-3  # a freshly initialised head while the backbone fine-tunes at a far smaller rate
 FROZEN_LEARNING_RATE = 3e-3  # the head alone on frozen features (measured on a real pretrained encoder: README)
 
 
-@keras.utils.register_keras_serializable(package="zoo")
-class WarmupLinear(keras.optimizers.schedules.LearningRateSchedule):
-    """Linear warm-up to ``peak`` over ``warmup_steps``, then linear decay to 0 at ``total_steps`` (if set).
-
-    Example:
-        float(WarmupLinear(1e-3, 10)(5))
-        # -> 0.0005
-    """
+class WarmupLinearBody:
+    """What the tf_keras and the Keras 3 warm-up schedules share (arguments, rate, config); each Keras
+    version's class puts this before its own ``LearningRateSchedule`` base."""
 
     def __init__(self, peak: float, warmup_steps: int, total_steps: int | None = None):
         self.peak, self.warmup_steps, self.total_steps = float(peak), int(warmup_steps), total_steps
@@ -45,6 +40,16 @@ class WarmupLinear(keras.optimizers.schedules.LearningRateSchedule):
 
     def get_config(self) -> dict:
         return {"peak": self.peak, "warmup_steps": self.warmup_steps, "total_steps": self.total_steps}
+
+
+@keras.utils.register_keras_serializable(package="zoo")
+class WarmupLinear(WarmupLinearBody, keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up to ``peak`` over ``warmup_steps``, then linear decay to 0 at ``total_steps`` (if set).
+
+    Example:
+        float(WarmupLinear(1e-3, 10)(4))
+        # -> 0.0005
+    """
 
 
 def warmup_linear(step: Any, peak: float, warmup_steps: int, total_steps: int | None) -> Any:
