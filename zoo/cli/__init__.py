@@ -21,6 +21,7 @@ _EXPORTS = {
     "cmd_evaluate": "_run_commands",
     "cmd_predict": "_run_commands",
     "cmd_train": "_run_commands",
+    "cmd_embed": "_batch",
     "cmd_bench": "_tools",
     "cmd_cache": "_tools",
     "cmd_demo": "_tools",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
+from zoo.cli._batch import batch_options
 from zoo.registry import hookimpl
 
 __all__ = ["register_commands", "EPILOGS", "COMMAND_MODULES"]
@@ -55,6 +56,7 @@ matrix as a PNG (default DIR/confusion_matrix.png).""",
   zoo predict runs/flowers rose1.jpg tulip.png
   zoo predict runs/reviews "what a wonderful film" "dull and too long" --top-k 2
   zoo predict runs/sounds clip.wav --json
+  zoo predict runs/flowers --data './incoming/**.jpg' --out pred/incoming   # Apache Beam, see zoo embed -h
 
 inputs are image or .wav files, or literal strings for text models (the run's
 modality decides); the exported SavedModel (DIR/model) is used, not a rebuild.""",
@@ -210,9 +212,10 @@ def register_commands(cli: Any) -> None:
 
     s = cmd("predict", "predict with a trained run's exported model: top-k labels with scores")
     s.add_argument("run", metavar="DIR", help="run folder written by `zoo train` (or an exported SavedModel)")
-    s.add_argument("inputs", nargs="+", metavar="FILE_OR_TEXT", help="image / .wav files, or strings for text models")
+    s.add_argument("inputs", nargs="*", metavar="FILE_OR_TEXT", help="image / .wav files, or strings for text models")
     s.add_argument("--top-k", type=_positive_int, default=3, metavar="K", help="labels per input (default 3)")
     s.add_argument("--json", action="store_true", help="machine-readable output")
+    batch_options(s, data_required=False)  # --data GLOB --out DIR: every file, on Apache Beam (zoo embed's options)
     s.set_defaults(func=heavy("predict"))
 
     s = cmd("export", "export a trained run as a SavedModel or TFLite file")

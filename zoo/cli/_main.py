@@ -199,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
         >>> build_parser().parse_args(["info", "use"]).name
         'use'
     """
+    from zoo.cli import _batch as cli_batch
     from zoo.cli import _heavy as cli_heavy
     from zoo.registry import get_registry
 
@@ -210,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli = Commands(sub)
     register_commands(cli)  # built-ins: the same hook as plugins
     cli_heavy.register_commands(cli)
+    cli_batch.register_commands(cli)
     try:
         plugin_impls = get_registry().pm.hook.register_commands.get_hookimpls()
     except ZooError:  # e.g. a broken user registry file: the command that needs the registry reports it
@@ -242,8 +244,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    from zoo.cli._batch import split_beam_args
+
     try:
+        argv, beam_args = split_beam_args(argv)
         args = build_parser().parse_args(argv)
+        args.beam_args = beam_args
         return int(args.func(args) or 0)
     except _UsageError as exc:  # argparse echoes raw argv (e.g. unrecognized arguments): keep it one line
         print(f"zoo: error: {' '.join(str(exc).split())}", file=sys.stderr)

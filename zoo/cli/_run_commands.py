@@ -247,6 +247,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
         main(["predict", "runs/r", "sunny and warm", "--json"])
         # -> 0
     """
+    if getattr(args, "data", None):
+        from zoo.cli._batch import predict_data
+
+        return predict_data(args)
+    if not args.inputs:
+        raise ConfigurationError("give inputs to predict (files or strings), or --data GLOB --out DIR for many files")
     model_dir, meta, info = _open_run(args.run)
     modality = info.get("modality") or meta["modality"]
     quiet_tensorflow()

@@ -19,18 +19,20 @@ Example:
 from __future__ import annotations
 
 import functools
+import io
 import math
 import os
 import struct
 import warnings
 import wave
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from zoo.errors import ConfigurationError, DataError
 
-__all__ = ["WavInfo", "wav_info", "read_wav", "write_wav", "resample"]
+__all__ = ["WavInfo", "wav_info", "read_wav", "read_wav_bytes", "write_wav", "resample"]
 
 _PCM, _FLOAT, _EXTENSIBLE = 0x0001, 0x0003, 0xFFFE
 _FORMAT_NAMES = {0x0002: "MS-ADPCM", 0x0006: "A-law", 0x0007: "mu-law", 0x0011: "IMA-ADPCM", 0x0055: "MP3"}
@@ -78,26 +80,30 @@ def wav_info(path: os.PathLike | str) -> WavInfo:
         (2, 8000, 800)
     """
     try:
-        size = os.path.getsize(path)
         with open(path, "rb") as f:
-            head = f.read(12)
-            if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX", b"RF64") or head[8:12] != b"WAVE":
-                raise _bad(path, "not a RIFF/WAVE file (bad header); convert it to .wav (PCM) first")
-            if head[:4] != b"RIFF":
-                raise _bad(path, f"{head[:4].decode()} WAV files are not supported; re-save as a standard PCM WAV")
-            fmt = None
-            data = None
-            pos = 12
-            while pos + 8 <= size and (fmt is None or data is None):
-                f.seek(pos)
-                cid, csize = struct.unpack("<4sI", f.read(8))
-                if cid == b"fmt ":
-                    fmt = f.read(min(csize, 40))
-                elif cid == b"data":
-                    data = (pos + 8, min(csize, size - pos - 8))
-                pos += 8 + csize + (csize & 1)
+            return _parse_header(f, os.path.getsize(path), path)
     except OSError as exc:
         raise _bad(path, exc.strerror or str(exc)) from None
+
+
+def _parse_header(f: Any, size: int, path: os.PathLike | str) -> WavInfo:
+    """`wav_info` on an open binary file of ``size`` bytes (a file on disk or `io.BytesIO`)."""
+    head = f.read(12)
+    if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX", b"RF64") or head[8:12] != b"WAVE":
+        raise _bad(path, "not a RIFF/WAVE file (bad header); convert it to .wav (PCM) first")
+    if head[:4] != b"RIFF":
+        raise _bad(path, f"{head[:4].decode()} WAV files are not supported; re-save as a standard PCM WAV")
+    fmt = None
+    data = None
+    pos = 12
+    while pos + 8 <= size and (fmt is None or data is None):
+        f.seek(pos)
+        cid, csize = struct.unpack("<4sI", f.read(8))
+        if cid == b"fmt ":
+            fmt = f.read(min(csize, 40))
+        elif cid == b"data":
+            data = (pos + 8, min(csize, size - pos - 8))
+        pos += 8 + csize + (csize & 1)
     if fmt is None or len(fmt) < 16:
         raise _bad(path, "no 'fmt ' chunk; the file is damaged")
     if data is None:
@@ -168,6 +174,26 @@ def read_wav(path: os.PathLike | str, sample_rate: int = 16000) -> np.ndarray:
             raw = f.read(info.data_bytes)
     except OSError as exc:
         raise _bad(path, exc.strerror or str(exc)) from None
+    return _mono(raw, info, path, sample_rate)
+
+
+def read_wav_bytes(data: bytes, sample_rate: int = 16000, *, name: str = "<bytes>") -> np.ndarray:
+    """`read_wav` on the bytes of a WAV file (read from anywhere: a bucket, an archive); ``name``
+    is the file named in errors and warnings.
+
+    Example:
+        >>> import io, tempfile, numpy as np
+        >>> p = tempfile.mkdtemp() + "/b.wav"; write_wav(p, np.full(8000, 0.5), 16000)
+        >>> read_wav_bytes(open(p, "rb").read()).shape
+        (8000,)
+    """
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
+        raise ConfigurationError(f"sample_rate must be a positive integer number of Hz, got {sample_rate!r}")
+    info = _parse_header(io.BytesIO(data), len(data), name)
+    return _mono(data[info.data_offset:info.data_offset + info.data_bytes], info, name, sample_rate)
+
+
+def _mono(raw: bytes, info: WavInfo, path: os.PathLike | str, sample_rate: int) -> np.ndarray:
     x = _decode(raw, info, path).mean(axis=1, dtype=np.float32)
     x = resample(x, info.sample_rate, sample_rate)
     return np.clip(x, -1.0, 1.0).astype(np.float32, copy=False)

@@ -28,7 +28,7 @@ from zoo.data._audio_io import wav_info
 from zoo.data._image_header import HEADER_BYTES, too_many_pixels
 from zoo.errors import DataError, ZooWarning
 
-__all__ = ["decode_image_bytes", "resize_pixels", "DataWarning", "SkippedFile"]
+__all__ = ["decode_image_bytes", "resize_pixels", "image_header_problem", "image_bytes_problem", "text_of", "DataWarning", "SkippedFile"]
 
 AUTOTUNE = tf.data.AUTOTUNE
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
@@ -111,6 +111,52 @@ def resize_pixels(img: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:
 
 
 
+def image_header_problem(head: bytes) -> str | None:
+    """Why the first bytes of a file are not an image zoo decodes (None: they look fine).
+
+    Example:
+        >>> image_header_problem(b"GIF89a" + bytes(10)) is None, image_header_problem(b"hello")
+        (True, 'not a JPEG, PNG, GIF or BMP image (unrecognised file header)')
+    """
+    if not head:
+        return "empty file"
+    bomb = too_many_pixels(head)
+    if bomb:
+        return f"image {bomb}"
+    return None if head.startswith(_MAGIC) else "not a JPEG, PNG, GIF or BMP image (unrecognised file header)"
+
+
+def image_bytes_problem(data: bytes) -> str | None:
+    """Why a whole image file's bytes are not an image zoo decodes (None: it decodes).
+
+    Example:
+        >>> image_bytes_problem(b"\\x89PNG\\r\\n\\x1a\\n" + bytes(30)).startswith("corrupt")
+        True
+    """
+    problem = image_header_problem(data[:HEADER_BYTES])
+    if problem:
+        return problem
+    try:
+        decode_image_bytes(data)
+    except tf.errors.OpError as exc:
+        return f"corrupt or unsupported image: {_tf_reason(exc)}"
+    return None
+
+
+def text_of(data: bytes) -> tuple[str, str | None]:
+    """A text file's bytes -> (its stripped text, None), or ("", why it is not usable).
+
+    Example:
+        >>> text_of(b"  hi\\n"), text_of(b"\\xff")[1]
+        (('hi', None), 'not valid UTF-8 (byte 0); re-save the file as UTF-8')
+    """
+    try:
+        text = data.decode("utf-8-sig").strip()
+    except UnicodeDecodeError as exc:
+        return "", f"not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"
+    return (text, None) if text else ("", "empty text file")
+
+
 def _probe_images(paths: list[bytes]) -> set[int]:
     """Indices of the images that decode, decoded in parallel with tf.data."""
     if not paths:
@@ -141,24 +187,18 @@ def _validate(paths: list[str], modality: str, read: Callable[[str, int], bytes]
         if not head:
             bad[i] = "empty file"
         elif modality == "vision":
-            bomb = too_many_pixels(head)
-            if bomb:
-                bad[i] = f"image {bomb}"
-            elif head.startswith(_MAGIC):
-                candidates.append(i)
+            problem = image_header_problem(head)
+            if problem:
+                bad[i] = problem
             else:
-                bad[i] = "not a JPEG, PNG, GIF or BMP image (unrecognised file header)"
+                candidates.append(i)
         elif modality == "text":
-            try:
-                text = head.decode("utf-8-sig").strip()
-            except UnicodeDecodeError as exc:
-                bad[i] = f"not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"
-                continue
-            if text:
+            text, problem = text_of(head)
+            if problem:
+                bad[i] = problem
+            else:
                 good.append(i)
                 texts.append(text)
-            else:
-                bad[i] = "empty text file"
         else:
             try:
                 wav_info(p)

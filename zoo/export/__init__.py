@@ -9,8 +9,12 @@ from __future__ import annotations
 from zoo.lazy import attach
 
 _EXPORTS = {
+    "module_digest": "_embedding",
+    "save_embedding_model": "_embedding",
     "EXPORT_META": "_savedmodel",
     "copy_savedmodel": "_savedmodel",
+    "export_meta": "_savedmodel",
+    "write_savedmodel": "_savedmodel",
     "load_model": "_savedmodel",
     "predict_scores": "_savedmodel",
     "read_export_meta": "_savedmodel",

@@ -37,7 +37,7 @@ from zoo.registry import BackboneSpec
 
 __all__ = [
     "save_model", "load_model", "read_export_meta", "predict_scores", "verify_export", "copy_savedmodel",
-    "read_inputs", "EXPORT_META",
+    "read_inputs", "export_meta", "write_savedmodel", "EXPORT_META",
 ]
 
 EXPORT_META = Path("assets.extra") / "zoo_export.json"
@@ -108,20 +108,40 @@ def save_model(model: Any, path: str | os.PathLike, *, spec: BackboneSpec, class
         save_model(model, "runs/flowers/model", spec=zoo.get("starter_cnn"), class_names=names)
         # -> PosixPath('runs/flowers/model')
     """
-    import tensorflow as tf
+    meta = export_meta(spec, class_names, extra)
+    module, signatures = _serving_module(model, meta, class_names, binary)
+    return write_savedmodel(module, signatures, meta, path)
 
+
+def export_meta(spec: BackboneSpec, class_names: Sequence[str] = (), extra: dict | None = None) -> dict:
+    """What ``assets.extra/zoo_export.json`` records about an export over ``spec`` (its contract reads it).
+
+    Example:
+        >>> import zoo; m = export_meta(zoo.get("starter_text"), ["neg", "pos"]); m["contract"], m["text_ops"]
+        ('sentence_encoder', False)
+    """
     from zoo.models.contracts import contract_for
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {
+    return {
         "format": "zoo-export/1", "backbone": spec.name, "modality": spec.modality,
         "contract": contract_for(spec).name, "class_names": [str(c) for c in class_names],
         "input_shape": list(spec.input_shape) if spec.input_shape else None, "sample_rate": spec.sample_rate,
         "text_ops": bool(spec.text_ops or spec.preprocessor), "pretrained": spec.pretrained, **(extra or {}),
     }
-    module, signatures = _serving_module(model, meta, class_names, binary)
-    meta["signatures"] = sorted(signatures)
+
+
+def write_savedmodel(module: Any, signatures: dict, meta: dict, path: str | os.PathLike) -> Path:
+    """Save ``module`` with ``signatures`` and ``meta`` (as `EXPORT_META`) at ``path``, atomically.
+
+    Example:
+        write_savedmodel(module, {"serving_default": module.serve}, meta, "runs/x/model")
+        # -> PosixPath('runs/x/model')
+    """
+    import tensorflow as tf
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = dict(meta, signatures=sorted(signatures))
     tmp = owned_tmp_dir(path.parent, f".{path.name}.tmp-")
     try:
         with storage_errors(path, "the exported model", "any previous export there is intact"):

@@ -9,6 +9,11 @@ from __future__ import annotations
 from zoo.lazy import attach
 
 _EXPORTS = {
+    "BatchResult": "_batch",
+    "embed": "_batch",
+    "import_beam": "_batch",
+    "predict_files": "_batch",
+    "read_batch_output": "_batch_output",
     "export_spec": "_evaluate",
     "data_fingerprint": "_provenance",
     "provenance": "_provenance",

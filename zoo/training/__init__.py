@@ -12,6 +12,7 @@ _EXPORTS = {
     "tensorboard_callbacks": "_tensorboard",
     "StageLog": "_tensorboard",
     "log_image": "_tensorboard",
+    "write_projector": "_tensorboard",
     "SpillDir": "_features",
     "extract_features": "_features",
     "has_random_ops": "_features",

@@ -19,7 +19,7 @@ from typing import Any
 
 from zoo.tfk import keras, tf
 
-__all__ = ["tensorboard_callbacks", "StageLog", "log_image"]
+__all__ = ["tensorboard_callbacks", "StageLog", "log_image", "write_projector"]
 
 
 class StageLog(keras.callbacks.Callback):
@@ -66,3 +66,32 @@ def log_image(logdir: str | os.PathLike, name: str, png: bytes, step: int) -> No
     with writer.as_default():
         tf.summary.image(name, tf.io.decode_png(png)[None], step=step)
     writer.flush()
+
+
+def write_projector(logdir: str | os.PathLike, records: list[dict], vectors: Any) -> str:
+    """A TensorBoard projector for embeddings: ``vectors.tsv``, ``metadata.tsv`` (path, line) and
+    ``projector_config.pbtxt`` in ``logdir`` (view with ``tensorboard --logdir LOGDIR``). Returns the config path.
+
+    Example:
+        write_projector("out/projector", *zoo.runs.read_batch_output("out/emb"))
+        # -> 'out/projector/projector_config.pbtxt'
+    """
+    import numpy as np
+    from tensorboard.plugins import projector
+
+    from zoo.atomic import atomic_write_text
+
+    os.makedirs(logdir, exist_ok=True)
+    vectors = np.asarray(vectors, np.float32)
+    atomic_write_text(os.path.join(logdir, "vectors.tsv"),
+                      "".join("\t".join(f"{v:.7g}" for v in row) + "\n" for row in vectors))
+    clean = [str(r.get("path", "")).replace("\t", " ").replace("\n", " ") for r in records]
+    atomic_write_text(os.path.join(logdir, "metadata.tsv"), "path\tline\n" + "".join(
+        f"{p}\t{r.get('line', '')}\n" for p, r in zip(clean, records)))
+    config = projector.ProjectorConfig()
+    emb = config.embeddings.add()
+    emb.tensor_name = "embeddings"
+    emb.tensor_path = "vectors.tsv"
+    emb.metadata_path = "metadata.tsv"
+    projector.visualize_embeddings(str(logdir), config)
+    return os.path.join(str(logdir), "projector_config.pbtxt")
