@@ -104,6 +104,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
         if k == "blocks" and v is None:
             v = ("counted from the module's variables at build time (generic grouping)" if spec.source != "registry.toml"
                  else "not published for this module: top:K and layer_decay are refused")
+        if k == "kaggle" and v is None and spec.handle.startswith("https://tfhub.dev/"):
+            v = "not recorded; the tfhub.dev page redirects to it"
         print(f"{k.ljust(width)}  {'' if v is None else v}")
     if spec.block_pattern and spec.fine_tunable:
         print(f"{'top:K'.ljust(width)}  trains the K highest of the {spec.blocks} blocks that block_pattern finds "

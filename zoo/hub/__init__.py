@@ -19,6 +19,8 @@ _EXPORTS = {
     "unpack": "_bundles",
     "DEFAULT_DOWNLOAD_TIMEOUT": "_download",
     "download": "_download",
+    "is_kaggle_handle": "_kaggle",
+    "kaggle_archive_url": "_kaggle",
     "download_timeout": "_download",
     "read_sidecar": "_integrity",
     "tree_sha256": "_integrity",

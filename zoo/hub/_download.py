@@ -6,6 +6,8 @@ registry's ``sha256`` pin when there is one, extracted with `zoo.hub._archives.s
 (no path traversal, no links out, size limits) and moved into place by tensorflow_hub's own
 ``resolver.atomic_download`` (its lock file and temporary directory protocol).
 
+Kaggle Models handles download from Kaggle's model API (`zoo.hub._kaggle`).
+
 Example:
     >>> _archive_url("https://tfhub.dev/google/yamnet/1")
     'https://tfhub.dev/google/yamnet/1?tf-hub-format=compressed'
@@ -26,6 +28,7 @@ from typing import BinaryIO
 from zoo.errors import IntegrityError, ModuleLoadError, ModuleNotCachedError, UnsafeArchiveError, ZooError
 from zoo.hub._archives import _CHUNK, DEFAULT_MAX_BYTES, _limit, safe_extract
 from zoo.hub._integrity import _write_sidecar, tree_sha256
+from zoo.hub._kaggle import is_kaggle_handle, kaggle_archive_url, kaggle_auth_header
 from zoo.hub._layout import _cache_note, _names_for, lock_path
 from zoo.hub._locks import LOCK_TIMEOUT_SEC, clear_stale_lock
 from zoo.hub._savedmodel import check_module_dir
@@ -51,6 +54,8 @@ def _archive_url(handle: str) -> str:
         raise ModuleLoadError(
             f"handle {handle!r} is a gs:// directory, which has no archive whose sha256 could be pinned; "
             "pin a .tar.gz handle instead or remove the sha256 pin")
+    if is_kaggle_handle(handle):
+        return kaggle_archive_url(handle)
     if handle.startswith(_HUB_CN):
         return _GCS_CN_TEMPLATE % handle[len(_HUB_CN):]
     parsed = list(urllib.parse.urlparse(handle))
@@ -74,7 +79,11 @@ def _fetch_archive(url: str) -> BinaryIO | bytes:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     # the timeout is this request's own (connect and every read), never the process-wide socket default
-    return urllib.request.urlopen(urllib.request.Request(url), context=context, timeout=download_timeout())
+    request = urllib.request.Request(url)
+    auth = kaggle_auth_header(url)
+    if auth:
+        request.add_header("Authorization", auth)
+    return urllib.request.urlopen(request, context=context, timeout=download_timeout())
 
 
 def _download_archive(handle: str, mdir: Path, sha256: str | None) -> None:
@@ -190,8 +199,8 @@ def download(handle: str, mdir: Path, sha256: str | None) -> str:
                 _archive_url(handle)  # raises: a gs:// directory has no archive to pin
             _copy_gcs_dir(handle, mdir)
             return str(mdir)
-        if sha256 or (handle.startswith(("http://", "https://", "gs://"))
-                      and os.environ.get("TFHUB_MODEL_LOAD_FORMAT", "").upper() != "UNCOMPRESSED"):
+        if sha256 or is_kaggle_handle(handle) or (handle.startswith(("http://", "https://", "gs://")) and
+                                                   os.environ.get("TFHUB_MODEL_LOAD_FORMAT", "").upper() != "UNCOMPRESSED"):
             _download_archive(handle, mdir, sha256)
             return str(mdir)
         import tensorflow_hub  # other forms (uncompressed loading): tensorflow_hub's own resolvers

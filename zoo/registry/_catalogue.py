@@ -43,7 +43,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "family": (str,), "license": (str,), "tags": (list,), "description": (str,), "sha256": (str,),
     "block_pattern": (str,), "blocks": (int,), "seq_length": (int,), "text_ops": (bool,),
     "pretrained": (bool,), "builder": (str,), "override": (bool,), "plugin": (str,),
-    "format": (str,), "input_range": (list,), "pooling": (str,), "page": (str,), "contract": (str,),
+    "format": (str,), "input_range": (list,), "pooling": (str,), "page": (str,), "kaggle": (str,), "contract": (str,),
 }
 _NOT_FROM_FILE = {"name", "source", "extra"}
 REQUIRED = ("modality", "handle", "output_dim")

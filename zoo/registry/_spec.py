@@ -131,6 +131,8 @@ class BackboneSpec:
             ``pooled_output``) or ``"mean"`` (mean of ``sequence_output`` over the tokens
             of ``input_mask``, as sentence-transformer models are meant to be used).
         page: URL of the model page (None: derived from a tfhub.dev handle).
+        kaggle: the Kaggle Models page a tfhub.dev handle redirects to (``https://www.kaggle.com/models/
+            OWNER/MODEL/FRAMEWORK/VARIATION/VERSION``; usable as a handle too), where it is known.
         contract: the calling contract (`zoo.models.contracts`) by name; None: the contract that
             lists the entry's ``family``, else the default for its modality.
         text_ops: the module needs ``tensorflow_text`` ops registered.
@@ -167,6 +169,7 @@ class BackboneSpec:
     input_range: tuple[float, float] | None = None
     pooling: str = "output"
     page: str | None = None
+    kaggle: str | None = None
     contract: str | None = None
     text_ops: bool = False
     pretrained: bool = True
@@ -226,6 +229,10 @@ class BackboneSpec:
             raise InvalidSpecError(f"backbone {n!r}: field 'pooling' must be one of {POOLINGS}, got {self.pooling!r}")
         if self.page is not None and not (isinstance(self.page, str) and self.page.startswith("https://")):
             raise InvalidSpecError(f"backbone {n!r}: field 'page' must be an https:// URL, got {self.page!r}")
+        if self.kaggle is not None and not (isinstance(self.kaggle, str)
+                                            and self.kaggle.startswith("https://www.kaggle.com/models/")):
+            raise InvalidSpecError(f"backbone {n!r}: field 'kaggle' must be a https://www.kaggle.com/models/... "
+                                   f"page, got {self.kaggle!r}")
         for fname in ("blocks", "seq_length"):
             v = getattr(self, fname)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
@@ -268,6 +275,7 @@ class BackboneSpec:
         d["input_shape"] = list(self.input_shape) if self.input_shape else None
         d["input_range"] = list(self.input_range) if self.input_range else None
         d["page"] = self.model_page
+        d["kaggle"] = self.kaggle or (self.handle if self.handle.startswith("https://www.kaggle.com/models/") else None)
         d["tags"] = list(self.tags)
         return d
 
