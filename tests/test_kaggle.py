@@ -114,3 +114,14 @@ def test_a_user_entry_with_a_kaggle_handle_builds_and_info_shows_it(api, tmp_pat
     assert main(["info", "kaggle_text"]) == 0
     out = capsys.readouterr().out
     assert f"handle          {HANDLE}" in out and f"kaggle          {HANDLE}" in out
+
+
+def test_zoo_info_shows_the_tfhub_handle_and_the_kaggle_page_of_built_in_entries(capsys):
+    assert main(["info", "mobilenet_v2"]) == 0
+    out = capsys.readouterr().out
+    assert "https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/feature_vector/5" in out
+    assert "kaggle          https://www.kaggle.com/models/google/mobilenet-v2/tensorFlow2/100-224-feature-vector/2" in out
+    recorded = [s for s in zoo.list_backbones() if s.kaggle]
+    assert len(recorded) >= 30 and all(hub.is_kaggle_handle(s.kaggle) for s in recorded)
+    assert main(["info", "vggish"]) == 0  # no public record pairs it: said so, not guessed
+    assert "not recorded; the tfhub.dev page redirects to it" in capsys.readouterr().out
