@@ -20,9 +20,10 @@ import os
 import sys
 import tempfile
 import warnings
+from pathlib import Path
 from typing import Iterator
 
-__all__ = ["captured_stderr", "quiet_tensorflow", "Captured"]
+__all__ = ["captured_stderr", "stderr_to_file", "quiet_tensorflow", "Captured"]
 
 
 class Captured:
@@ -94,3 +95,36 @@ def quiet_tensorflow() -> None:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="tf_keras")
     warnings.filterwarnings("ignore", module="tensorflow")
+
+
+@contextlib.contextmanager
+def stderr_to_file(path: str | os.PathLike, *, tail: int = 20) -> Iterator[None]:
+    """Send file descriptor 2 (and so child processes' stderr) to ``path`` for the block; if the block
+    raises, the last ``tail`` lines are written back to stderr with the log's path. ``ZOO_TF_LOGS=1``: no redirect.
+
+    Example:
+        >>> p = tempfile.mkdtemp() + "/log.txt"
+        >>> with stderr_to_file(p):
+        ...     _ = os.write(2, b"worker chatter\\n")
+        >>> open(p).read()
+        'worker chatter\\n'
+    """
+    if os.environ.get("ZOO_TF_LOGS") == "1":
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()[-tail:]
+            sys.stderr.write("".join(line + "\n" for line in lines) + f"(full log: {path})\n")
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)

@@ -60,8 +60,11 @@ def import_beam() -> Any:
         import_beam().__name__
         # -> 'apache_beam'
     """
+    from zoo.quiet import captured_stderr
+
     try:
-        import apache_beam
+        with captured_stderr(replay_on_error=True):  # its import warns about optional cloud clients
+            import apache_beam
     except ImportError as exc:
         raise ConfigurationError(f'batch inference runs on Apache Beam, which is not installed ({exc}); '
                                  'pip install "zoo[beam]"') from None
@@ -130,8 +133,11 @@ def _run_pipeline(pattern: str, out: Path, model_dir: Path, meta: dict, *, field
         _ = records | "Gather" >> beam.combiners.ToList() | "Write" >> beam.Map(write_npy, prefix=prefix, field=field)
     _ = (read[ERRORS] | "ErrorJson" >> beam.Map(json.dumps)
          | "Errors" >> beam.io.WriteToText(str(out / "errors"), file_name_suffix=".jsonl"))
-    result = p.run()
-    result.wait_until_finish()
+    from zoo.quiet import stderr_to_file
+
+    with stderr_to_file(out / "beam.log"):  # Beam's and its worker processes' logs
+        result = p.run()
+        result.wait_until_finish()
     return {name: _count(result, name) for name in ("files", "inputs", "errors")}
 
 
@@ -149,8 +155,8 @@ def _finish(out: Path, counts: dict, manifest: dict, started: float, say: Callab
         raise DataError(f"{counts['inputs']} inputs were read but {rows} records written in '{out}'; "
                         "the output is incomplete: run again with --overwrite")
     atomic_write_json(out / MANIFEST, manifest)
-    say(f"{rows} records from {counts['files']} files in {seconds:.1f} s ({errors} files refused: "
-        f"{out}/errors-*.jsonl) -> {out}")
+    refused = f"{errors} file{'s' if errors != 1 else ''} refused: {out}/errors-*.jsonl" if errors else "none refused"
+    say(f"{rows} records from {counts['files']} files in {seconds:.1f} s ({refused}) -> {out}")
     return BatchResult(out, counts["files"], counts["inputs"], rows, errors, seconds, manifest)
 
 
@@ -178,7 +184,7 @@ def embed(name: str | BackboneSpec, data: str | os.PathLike, out: str | os.PathL
     model_dir, meta = save_embedding_model(spec, out / "model")
     extra = {"handle": spec.handle, "module_sha256": meta["module_sha256"]}
     pattern = _pattern(data)
-    say(f"embedding {pattern} on {runner}")
+    say(f"embedding {pattern} on {runner} (Beam's log: {out / 'beam.log'})")
     counts = _run_pipeline(pattern, out, model_dir, meta, field="embedding", extra=extra, fmt=fmt,
                            batch_size=batch_size, runner=runner, beam_args=beam_args)
     manifest = {"format": "zoo-batch/1", "command": "embed", "backbone": spec.name, **extra, "dim": meta["dim"],
@@ -218,7 +224,7 @@ def predict_files(run: str | os.PathLike, data: str | os.PathLike, out: str | os
     started = time.perf_counter()
     extra = {"model": str(model_dir.resolve()), "model_sha256": tree_sha256(model_dir)}
     pattern = _pattern(data)
-    say(f"predicting {pattern} with {model_dir} on {runner}")
+    say(f"predicting {pattern} with {model_dir} on {runner} (Beam's log: {out / 'beam.log'})")
     counts = _run_pipeline(pattern, out, model_dir, meta, field="scores", extra=extra, fmt=fmt, batch_size=batch_size,
                            runner=runner, beam_args=beam_args, labels=list(meta["class_names"]), top_k=top_k)
     manifest = {"format": "zoo-batch/1", "command": "predict", "backbone": meta.get("backbone"), **extra,
