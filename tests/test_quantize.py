@@ -64,8 +64,12 @@ def test_int8_report_figures_equal_an_independent_recomputation(run, capsys):
     xs, ys = _val_examples(run)
     runner = Interpreter(model_path=str(run / "model_int8.tflite")).get_signature_runner("serving_pixels")
     fn = tf.saved_model.load(str(run / "model")).signatures["serving_pixels"]
-    q = np.concatenate([runner(pixels=x.astype(np.float32))["scores"] for x in xs]).argmax(1)
-    f = np.concatenate([fn(pixels=tf.constant(x))["scores"].numpy() for x in xs]).argmax(1)
+    q_scores = np.concatenate([runner(pixels=x.astype(np.float32))["scores"] for x in xs])
+    f_scores = np.concatenate([fn(pixels=tf.constant(x))["scores"].numpy() for x in xs])
+    q, f = q_scores.argmax(1), f_scores.argmax(1)
+    # int8 keeps the model: its scores stay near the float ones (0-255 pixels quantized with one scale that
+    # fits them; a data-dependent 0-255 / 0-1 guess in the graph once saturated every pixel at 1)
+    assert np.abs(q_scores - f_scores).mean() < 0.05 and np.mean(f == q) >= 0.9
     assert report["n_examples"] == len(ys) == 30
     assert report["float"]["accuracy"] == pytest.approx(np.mean(f == ys))
     assert report["tflite"]["accuracy"] == pytest.approx(np.mean(q == ys))

@@ -227,7 +227,10 @@ def _pixels_model(model: Any) -> Callable[[Any], Any]:
     module, head, input_range = backbones[0].module, parts.head_model, backbones[0].spec.input_range
 
     def run(pixels: Any) -> Any:
-        x = scale_pixels(pixels, input_range, integer=pixels.dtype.is_integer)
+        # the signature takes 0-255 pixels by contract: divide always. The per-image guess of the raw-input path
+        # (peak > 1 ? x / 255 : x) would put a 0-255 and a 0-1 tensor into one select, which int8 TFLite
+        # quantizes with one scale (0-1): every input pixel then saturates at 1.
+        x = scale_pixels(pixels, input_range, integer=True)
         return head(tf.cast(module(x, training=False), tf.float32), training=False)
 
     return run
