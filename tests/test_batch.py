@@ -184,3 +184,9 @@ def test_bad_options_are_one_line_errors(files, tmp_path, capsys):
     assert main(["predict", str(tmp_path), "a", "--data", str(files)]) == 2
     assert "not both" in capsys.readouterr().err
     assert main(["embed", "starter_text", "--data", str(files), "--out", str(tmp_path / "o"), "--format", "csv"]) == 2
+
+
+def test_a_glob_that_matches_nothing_is_one_error_before_anything_is_written(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["embed", "starter_text", "--data", str(tmp_path / "nothing" / "*.txt"), "--out", str(out)]) == 2
+    assert "no file matches" in capsys.readouterr().err and not out.exists()

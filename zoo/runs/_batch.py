@@ -76,7 +76,17 @@ def _pattern(data: str | os.PathLike) -> str:
     if "://" in text:
         return text
     p = Path(text).expanduser()
-    return str(p / "**") if p.is_dir() else str(p)
+    pattern = str(p / "**") if p.is_dir() else str(p)
+    from apache_beam.io.filesystems import FileSystems
+
+    try:
+        found = FileSystems.match([pattern], limits=[1])[0].metadata_list
+    except Exception as exc:  # noqa: BLE001 - Beam's filesystems raise their own error types
+        raise DataError(f"--data {text!r}: cannot list {pattern!r}: {' '.join(str(exc).split())[:300]}") from None
+    if not found:
+        raise DataError(f"--data {text!r}: no file matches {pattern!r}; check the path or the glob "
+                        "(quote it so the shell does not expand it; ** matches across folders)")
+    return pattern
 
 
 
@@ -178,12 +188,12 @@ def embed(name: str | BackboneSpec, data: str | os.PathLike, out: str | os.PathL
     spec = name if isinstance(name, BackboneSpec) else get(name)
     if fmt not in FORMATS:
         raise ConfigurationError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
+    pattern = _pattern(data)
     out = prepare_out(out, overwrite)
     started = time.perf_counter()
     say(f"{spec.name}: saving the raw-input embedding model into {out}/model")
     model_dir, meta = save_embedding_model(spec, out / "model")
     extra = {"handle": spec.handle, "module_sha256": meta["module_sha256"]}
-    pattern = _pattern(data)
     say(f"embedding {pattern} on {runner} (Beam's log: {out / 'beam.log'})")
     counts = _run_pipeline(pattern, out, model_dir, meta, field="embedding", extra=extra, fmt=fmt,
                            batch_size=batch_size, runner=runner, beam_args=beam_args)
@@ -220,10 +230,10 @@ def predict_files(run: str | os.PathLike, data: str | os.PathLike, out: str | os
     run = Path(run).expanduser()
     model_dir = run / "model" if (run / "model" / "saved_model.pb").is_file() else run
     meta = read_export_meta(model_dir)
+    pattern = _pattern(data)
     out = prepare_out(out, overwrite)
     started = time.perf_counter()
     extra = {"model": str(model_dir.resolve()), "model_sha256": tree_sha256(model_dir)}
-    pattern = _pattern(data)
     say(f"predicting {pattern} with {model_dir} on {runner} (Beam's log: {out / 'beam.log'})")
     counts = _run_pipeline(pattern, out, model_dir, meta, field="scores", extra=extra, fmt=fmt, batch_size=batch_size,
                            runner=runner, beam_args=beam_args, labels=list(meta["class_names"]), top_k=top_k)
