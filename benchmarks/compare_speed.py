@@ -36,6 +36,26 @@ MODEL_GARDEN = {"efficientnet_b0": "efficientnet-b0", "efficientnet_b1": "effici
                 "efficientnet_b2": "efficientnet-b2"}
 
 
+def speed_parser(doc: str, images: int = 512) -> argparse.ArgumentParser:
+    """The options the speed benchmarks share: --images, --reps, --work (the exported modules' folder)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--images", type=int, default=images)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "zoo-compare-speed"))
+    return ap
+
+
+def prepared_work(work: str, images: int) -> Path:
+    """``work`` created, ``TFHUB_CACHE_DIR`` pointed at ``work/hub``, `prepare` run in a child process
+    (the exporters' TensorFlow state stays out of the timed processes); shared by the speed benchmarks."""
+    path = Path(work)
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ["TFHUB_CACHE_DIR"] = str(path / "hub")
+    subprocess.run([sys.executable, "-c", "from benchmarks.compare_speed import prepare; "
+                                          f"prepare(__import__('pathlib').Path({str(path)!r}), {images})"], check=True)
+    return path
+
+
 def prepare(work: Path, images: int) -> None:
     """Export the modules (once) into ``work/hub`` under their real handles, write the data folder."""
     import zoo
@@ -103,17 +123,8 @@ def _child(side: str, work: str) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=int, default=512)
-    ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "zoo-compare-speed"))
-    args = ap.parse_args()
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    os.environ["TFHUB_CACHE_DIR"] = str(work / "hub")
-    subprocess.run([sys.executable, "-c", f"from benchmarks.compare_speed import prepare; "
-                                          f"prepare(__import__('pathlib').Path({str(work)!r}), {args.images})"],
-                   check=True)
+    args = speed_parser(__doc__).parse_args()
+    work = prepared_work(args.work, args.images)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     times: dict[str, list[float]] = {"hand": [], "zoo": []}
     for _ in range(args.reps):

@@ -18,16 +18,16 @@ sides alternating; medians of ``--reps``; the ratio is zoo's throughput over the
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from benchmarks.compare_speed import prepared_work, speed_parser
 
 NAME = "efficientnet_b0"
 
@@ -46,16 +46,8 @@ np.save(sys.argv[3], np.concatenate(out))
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=int, default=512)
-    ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "zoo-compare-speed"))
-    args = ap.parse_args()
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    os.environ["TFHUB_CACHE_DIR"] = str(work / "hub")
-    subprocess.run([sys.executable, "-c", "from benchmarks.compare_speed import prepare; "
-                                          f"prepare(__import__('pathlib').Path({str(work)!r}), 8)"], check=True)
+    args = speed_parser(__doc__).parse_args()
+    work = prepared_work(args.work, 8)
     data = work / f"embed-data-{args.images}"
     if not data.exists():
         import zoo.data as zd

@@ -13,15 +13,15 @@ done) to the end of the last. Sides alternate, each in a fresh process; medians 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from benchmarks.compare_speed import prepared_work, speed_parser
 
 NAME = "efficientnet_b0"
 FREEZES = ("frozen", "top:2")
@@ -53,17 +53,10 @@ def _child(side: str, freeze: str, work: str, images: int, epochs: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=int, default=128)
+    ap = speed_parser(__doc__, images=128)
     ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "zoo-compare-speed"))
     args = ap.parse_args()
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    os.environ["TFHUB_CACHE_DIR"] = str(work / "hub")
-    subprocess.run([sys.executable, "-c", "from benchmarks.compare_speed import prepare; "
-                                          f"prepare(__import__('pathlib').Path({str(work)!r}), 8)"], check=True)
+    work = prepared_work(args.work, 8)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     result: dict = {"backbone": NAME, "images": args.images, "epochs": args.epochs, "batch_size": 32}
     for freeze in FREEZES:

@@ -69,39 +69,35 @@ def register_commands(cli: Any) -> None:
     s.add_argument("--projector", action="store_true", help="also write a TensorBoard projector into OUT/projector")
 
 
-def _out(args: argparse.Namespace) -> str:
-    if not args.out:
-        from zoo.errors import ConfigurationError
+def _common(args: argparse.Namespace) -> dict:
+    """Beam checked, --out given, TensorFlow quiet: the keyword arguments both commands pass on."""
+    from zoo.errors import ConfigurationError
+    from zoo.quiet import quiet_tensorflow
+    from zoo.runs import import_beam
 
+    import_beam()
+    if not args.out:
         raise ConfigurationError("--out DIR is required: the folder the records go to")
-    return args.out
+    quiet_tensorflow()
+    return {"out": args.out, "fmt": args.out_format, "batch_size": args.batch_size, "runner": args.runner,
+            "beam_args": getattr(args, "beam_args", []), "overwrite": args.overwrite}
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
     """Run `zoo.runs.embed` with the command's arguments."""
-    from zoo.quiet import quiet_tensorflow
-    from zoo.runs import embed, import_beam
+    from zoo.runs import embed
 
-    import_beam()
-    out = _out(args)
-    quiet_tensorflow()
-    embed(args.name, args.data, out, fmt=args.out_format, batch_size=args.batch_size, runner=args.runner,
-          beam_args=getattr(args, "beam_args", []), projector=args.projector, overwrite=args.overwrite)
+    embed(args.name, args.data, projector=args.projector, **_common(args))
     return 0
 
 
 def predict_data(args: argparse.Namespace) -> int:
     """``zoo predict RUN --data GLOB --out DIR``: `zoo.runs.predict_files` with the command's arguments."""
-    from zoo.quiet import quiet_tensorflow
-    from zoo.runs import import_beam, predict_files
+    from zoo.runs import predict_files
 
     if args.inputs:
         from zoo.errors import ConfigurationError
 
         raise ConfigurationError("give inputs on the command line or --data GLOB, not both")
-    import_beam()
-    out = _out(args)
-    quiet_tensorflow()
-    predict_files(args.run, args.data, out, fmt=args.out_format, batch_size=args.batch_size, runner=args.runner,
-                  beam_args=getattr(args, "beam_args", []), top_k=args.top_k, overwrite=args.overwrite)
+    predict_files(args.run, args.data, top_k=args.top_k, **_common(args))
     return 0
