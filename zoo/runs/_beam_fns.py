@@ -97,7 +97,7 @@ class ZooModelHandler(TFModelHandlerTensor):
     def __init__(self, model_dir: str, *, input_key: str, output_key: str, max_batch_size: int = 32):
         super().__init__(model_dir, inference_fn=functools.partial(_run_signature, input_key=input_key,
                                                                    output_key=output_key),
-                         min_batch_size=1, max_batch_size=max_batch_size)
+                         min_batch_size=max_batch_size, max_batch_size=max_batch_size)
 
     def load_model(self) -> Any:
         """The SavedModel, loaded once per worker."""
