@@ -14,7 +14,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-__all__ = ["register_commands", "batch_options", "split_beam_args", "cmd_embed", "predict_data", "EPILOG"]
+__all__ = ["register_commands", "batch_options", "split_beam_args", "check_predict_args", "cmd_embed", "predict_data",
+           "EPILOG"]
 
 EPILOG = """examples:
   zoo embed mobilenet_v2 --data './photos/**.jpg' --out emb/photos --format npy
@@ -91,13 +92,24 @@ def cmd_embed(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_predict_args(args: argparse.Namespace) -> None:
+    """``zoo predict`` takes inputs on the command line or ``--data GLOB``: exactly one of them
+    (checked after parsing, before the command runs: argparse cannot say "one or the other").
+
+    Example:
+        >>> check_predict_args(argparse.Namespace(inputs=["a sunny day"], data=None))
+    """
+    from zoo.errors import ConfigurationError
+
+    if args.inputs and args.data:
+        raise ConfigurationError("give inputs on the command line or --data GLOB, not both")
+    if not args.inputs and not args.data:
+        raise ConfigurationError("give inputs to predict (files or strings), or --data GLOB --out DIR for many files")
+
+
 def predict_data(args: argparse.Namespace) -> int:
     """``zoo predict RUN --data GLOB --out DIR``: `zoo.runs.predict_files` with the command's arguments."""
     from zoo.runs import predict_files
 
-    if args.inputs:
-        from zoo.errors import ConfigurationError
-
-        raise ConfigurationError("give inputs on the command line or --data GLOB, not both")
     predict_files(args.run, args.data, top_k=args.top_k, **_common(args))
     return 0

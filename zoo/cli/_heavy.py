@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
-from zoo.cli._batch import batch_options
+from zoo.cli._batch import batch_options, check_predict_args
 from zoo.registry import hookimpl
 
 __all__ = ["register_commands", "EPILOGS", "COMMAND_MODULES"]
@@ -216,7 +216,7 @@ def register_commands(cli: Any) -> None:
     s.add_argument("--top-k", type=_positive_int, default=3, metavar="K", help="labels per input (default 3)")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     batch_options(s, data_required=False)  # --data GLOB --out DIR: every file, on Apache Beam (zoo embed's options)
-    s.set_defaults(func=heavy("predict"))
+    s.set_defaults(func=heavy("predict"), check_args=check_predict_args)
 
     s = cmd("export", "export a trained run as a SavedModel or TFLite file")
     s.add_argument("run", metavar="DIR", help="run folder written by `zoo train`")

@@ -252,6 +252,8 @@ def _main(argv: list[str]) -> int:
         argv, beam_args = split_beam_args(argv)
         args = build_parser().parse_args(argv)
         args.beam_args = beam_args
+        if getattr(args, "check_args", None):  # what argparse cannot express, before the command runs
+            args.check_args(args)
         return int(args.func(args) or 0)
     except _UsageError as exc:  # argparse echoes raw argv (e.g. unrecognized arguments): keep it one line
         print(f"zoo: error: {' '.join(str(exc).split())}", file=sys.stderr)

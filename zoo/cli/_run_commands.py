@@ -251,8 +251,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
         from zoo.cli._batch import predict_data
 
         return predict_data(args)
-    if not args.inputs:
-        raise ConfigurationError("give inputs to predict (files or strings), or --data GLOB --out DIR for many files")
     model_dir, meta, info = _open_run(args.run)
     modality = info.get("modality") or meta["modality"]
     quiet_tensorflow()
