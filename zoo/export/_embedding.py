@@ -32,9 +32,7 @@ def module_digest(spec: BackboneSpec) -> str | None:
     """
     from zoo import hub
 
-    local = Path(spec.handle).expanduser()
-    where = local if local.is_dir() else Path(hub.module_dir(spec.handle))
-    return hub.tree_sha256(where) if where.is_dir() and not hub.check_module_dir(where) else None
+    return hub.resolved_tree(spec.handle)[1]
 
 
 def save_embedding_model(name: str | BackboneSpec, path: str | os.PathLike) -> tuple[Path, dict]:

@@ -24,6 +24,7 @@ _EXPORTS = {
     "download_timeout": "_download",
     "read_sidecar": "_integrity",
     "tree_sha256": "_integrity",
+    "resolved_tree": "_integrity",
     "verify_pinned": "_integrity",
     "CacheWarning": "_layout",
     "descriptor_path": "_layout",

@@ -26,7 +26,7 @@ from typing import Any
 from zoo.hub._archives import _CHUNK
 from zoo.errors import IntegrityError
 from zoo.atomic import atomic_write_text
-from zoo.hub._layout import _names_for, sidecar_path
+from zoo.hub._layout import _names_for, module_dir, sidecar_path
 
 __all__ = ["tree_sha256", "read_sidecar", "verify_pinned"]
 def _file_sha256(path: Path) -> str:
@@ -65,6 +65,21 @@ def tree_sha256(path: Path | str) -> str:
     for rel, digest in sorted(entries):
         h.update(rel.encode("utf8") + b"\0" + digest.encode("utf8") + b"\n")
     return h.hexdigest()
+
+
+def resolved_tree(handle: str) -> tuple[Path, str | None]:
+    """Where ``handle`` resolves here (a local directory, else its cache entry) and that tree's sha256
+    (None when the entry is missing or incomplete): what ``run.json`` and `zoo embed` records name.
+
+    Example:
+        resolved_tree("https://tfhub.dev/google/yamnet/1")
+        # -> (PosixPath('/cache/tfhub/4f2f...'), '9a3c...')
+    """
+    from zoo.hub._savedmodel import check_module_dir
+
+    local = Path(handle).expanduser()
+    where = local if local.is_dir() else Path(module_dir(handle))
+    return where, (tree_sha256(where) if where.is_dir() and not check_module_dir(where) else None)
 
 
 def read_sidecar(mdir: Path | str) -> dict[str, Any] | None:

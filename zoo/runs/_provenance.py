@@ -55,9 +55,7 @@ def data_fingerprint(path: str | os.PathLike) -> dict:
 def _module(handle: str) -> dict:
     from zoo import hub
 
-    local = Path(handle).expanduser()
-    where = local if local.is_dir() else Path(hub.module_dir(handle))
-    digest = hub.tree_sha256(where) if where.is_dir() and not hub.check_module_dir(where) else None
+    where, digest = hub.resolved_tree(handle)
     return {"handle": handle, "resolved": str(where), "tree_sha256": digest}
 
 
