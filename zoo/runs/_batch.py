@@ -33,7 +33,8 @@ from typing import Any, Callable, Sequence
 
 from zoo.errors import ConfigurationError, DataError
 from zoo.registry import BackboneSpec, get
-from zoo.runs._batch_output import FORMATS, MANIFEST, prepare_out, read_batch_output, read_records, write_npy
+from zoo.runs._batch_output import (FORMATS, MANIFEST, count_records, prepare_out, read_batch_output, record_prefix,
+                                    write_npy)
 
 __all__ = ["embed", "predict_files", "BatchResult", "import_beam"]
 
@@ -105,7 +106,7 @@ def _count(result: Any, name: str) -> int:
     try:
         found = result.metrics().query(MetricsFilter().with_namespace("zoo").with_name(name))["counters"]
         return int(sum(c.committed or 0 for c in found))
-    except Exception:  # noqa: BLE001 - a runner without metrics: counted from the files instead
+    except Exception:  # noqa: BLE001 - a runner without metrics: -1, and the written records are not compared
         return -1
 
 
@@ -120,13 +121,11 @@ def _run_pipeline(pattern: str, out: Path, model_dir: Path, meta: dict, *, field
     from zoo.models.contracts import contract_for_export
     from zoo.runs._beam_fns import ERRORS, ReadInputs, ZooModelHandler, to_example, to_record
 
-    if fmt not in FORMATS:
-        raise ConfigurationError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
     contract = contract_for_export(meta)
     modality = meta["modality"]
     handler = ZooModelHandler(str(model_dir), input_key=contract.serving_input,
                               output_key="embedding" if field == "embedding" else "scores", max_batch_size=batch_size)
-    prefix = str(out / ("embeddings" if field == "embedding" else "predictions"))
+    prefix = str(out / record_prefix(field))
     p = beam.Pipeline(options=_options(runner, beam_args))
     read = (p | "Match" >> fileio.MatchFiles(pattern, empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
             | "Open" >> fileio.ReadMatches()
@@ -156,8 +155,8 @@ def _run_pipeline(pattern: str, out: Path, model_dir: Path, meta: dict, *, field
 def _finish(out: Path, counts: dict, manifest: dict, started: float, say: Callable[[str], None]) -> BatchResult:
     from zoo.atomic import atomic_write_json
 
-    rows = len(read_records(out, manifest["field"], manifest["output_format"])[0])
-    errors = sum(1 for f in out.glob("errors-*.jsonl") for s in f.read_text(encoding="utf-8").splitlines() if s)
+    rows = count_records(out, manifest["field"], manifest["output_format"])  # what was written, not what was sent
+    errors = count_records(out, "errors", "jsonl")
     seconds = time.perf_counter() - started
     manifest.update(files=counts["files"], inputs=counts["inputs"], outputs=rows, errors=errors,
                     seconds=round(seconds, 2))

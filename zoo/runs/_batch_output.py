@@ -21,7 +21,7 @@ import numpy as np
 
 from zoo.errors import ConfigurationError
 
-__all__ = ["read_batch_output", "read_records", "prepare_out", "write_npy", "FORMATS", "MANIFEST"]
+__all__ = ["read_batch_output", "read_records", "count_records", "record_prefix", "prepare_out", "write_npy", "FORMATS", "MANIFEST"]
 
 FORMATS = ("jsonl", "tfrecord", "npy")
 _MARK = ".zoo-batch"  # written first: the folder holds (maybe unfinished) zoo output
@@ -62,6 +62,33 @@ def write_npy(records: list, *, prefix: str, field: str) -> int:
     atomic_write_bytes(prefix + "-index.jsonl", "".join(json.dumps(r) + "\n" for r in records).encode())
     return len(records)
 
+def record_prefix(field: str) -> str:
+    """The file prefix of a field's shards: embeddings, predictions, errors."""
+    return {"embedding": "embeddings", "scores": "predictions"}.get(field, field)
+
+
+def count_records(out: Path, field: str, fmt: str) -> int:
+    """How many records the shards of ``field`` (``"errors"`` too) hold, without reading their vectors.
+
+    Example:
+        >>> import tempfile; d = Path(tempfile.mkdtemp()); _ = (d / "errors-00000-of-00001.jsonl").write_text("{}\\n{}\\n")
+        >>> count_records(d, "errors", "jsonl")
+        2
+    """
+    prefix = record_prefix(field)
+    if fmt == "npy":
+        return int(np.load(out / f"{prefix}.npy", mmap_mode="r").shape[0])
+    if fmt == "jsonl":
+        total = 0
+        for shard in out.glob(f"{prefix}-*.jsonl"):
+            with open(shard, "rb") as f:
+                total += sum(1 for line in f if line.strip())
+        return total
+    import tensorflow as tf
+
+    return sum(1 for shard in out.glob(f"{prefix}-*.tfrecord") for _ in tf.data.TFRecordDataset(str(shard)))
+
+
 def read_batch_output(out: str | os.PathLike) -> tuple[list[dict], np.ndarray]:
     """The records of a finished `embed` / `predict_files` folder: (one dict per input without its
     vector, the vectors ``[N, D]``), sorted by path and line, whatever the output format.
@@ -79,7 +106,7 @@ def read_batch_output(out: str | os.PathLike) -> tuple[list[dict], np.ndarray]:
 
 
 def read_records(out: Path, field: str, fmt: str) -> tuple[list[dict], np.ndarray]:
-    prefix = "embeddings" if field == "embedding" else "predictions"
+    prefix = record_prefix(field)
     rows: list[dict] = []
     if fmt == "npy":
         vectors = np.load(out / f"{prefix}.npy")
