@@ -124,11 +124,12 @@ def _result(output: str) -> dict:
     return json.loads(lines[-1][len("RESULT "):])
 
 
-MIRRORED = """
+# both mirrored scripts start here: the CPU split into 2 logical devices before anything else touches
+# TensorFlow, a MirroredStrategy over them, and the toy data
+TWO_CPUS = """
 import json
 import tensorflow as tf
 
-# before anything else touches TensorFlow: split the CPU into 2 logical devices
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
@@ -139,6 +140,9 @@ from helpers import toy_data
 NAME = {name!r}
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 data = toy_data(NAME, "classification", n=16)
+"""
+
+MIRRORED = TWO_CPUS + """
 result = {{"replicas": strategy.num_replicas_in_sync}}
 
 model = zoo.build(NAME, task="classification", num_classes=3, strategy=strategy, freeze="full")
@@ -236,22 +240,7 @@ def test_multiworker_two_processes_end_with_identical_weights(tmp_path):
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
-MIRRORED_KERAS3 = """
-import json
-import tensorflow as tf
-
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-
-import keras
-import numpy as np
-import zoo
-from helpers import toy_data
-
-NAME = {name!r}
-strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-data = toy_data(NAME, "classification", n=16)
-model = zoo.build(NAME, task="classification", num_classes=3, strategy=strategy, freeze="full", keras=3)
+MIRRORED_KERAS3 = TWO_CPUS + """model = zoo.build(NAME, task="classification", num_classes=3, strategy=strategy, freeze="full", keras=3)
 layer = next(l for l in model.layers if isinstance(l, zoo.keras3.Backbone))
 before = [np.array(v.numpy(), copy=True) for v in layer.trainable_weights]
 h = model.fit(data.x, data.y, epochs=1, batch_size=8, verbose=0)
