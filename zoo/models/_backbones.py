@@ -49,11 +49,12 @@ class HubModule(hub.KerasLayer):
         layer.select(layer.blocks[-2:])
     """
 
-    def __init__(self, obj: Any, *, block_pattern: str | None = None, force_inference: bool = False, **kwargs: Any):
+    def __init__(self, obj: Any, *, block_pattern: str | None = None, block_stages: tuple = (),
+                 force_inference: bool = False, **kwargs: Any):
         super().__init__(obj, **kwargs)
         self._zoo_selected: set | None = None
         self.force_inference = force_inference
-        self.groups: BlockGroups = group_blocks(list(self._trainable_weights), block_pattern)
+        self.groups: BlockGroups = group_blocks(list(self._trainable_weights), block_pattern, block_stages)
 
     @property
     def blocks(self) -> list[list]:
@@ -128,10 +129,10 @@ class Backbone(keras.layers.Layer):
         if arguments := self.contract.module_arguments(spec):
             layer_kwargs["arguments"] = arguments
         if self.format == "hub":  # TF1 Hub format: only through its signature, never trainable
-            obj = _SignatureCall(obj, layer_kwargs["output_key"] or "default")
-            layer_kwargs["output_key"] = None
-        self.module = HubModule(obj, trainable=spec.fine_tunable and self.format != "hub",
-                                block_pattern=spec.block_pattern, name="module", **layer_kwargs)
+            obj, layer_kwargs["output_key"] = _SignatureCall(obj, layer_kwargs["output_key"] or "default"), None
+        self.module = HubModule(self.contract.module_callable(self, obj), trainable=spec.fine_tunable and self.format != "hub",
+                                block_pattern=spec.block_pattern, block_stages=spec.block_stages, name="module",
+                                **layer_kwargs)
         self._check_block_count()
         self.freeze_state = ("frozen", 0)
         self.set_freeze("frozen" if not trainable else "full")
@@ -179,15 +180,8 @@ class Backbone(keras.layers.Layer):
         if kind == "top":
             self._check_blocks_found(f"freeze {freeze!r}")
             parse_freeze(freeze, blocks=len(self.blocks), name=f"backbone {self.spec.name!r}")
-        if kind == "frozen":
-            self.module.trainable = False
-            self.module.select(None)
-        elif kind == "full":
-            self.module.trainable = True
-            self.module.select(None)
-        else:
-            self.module.trainable = True
-            self.module.select(self.groups.top(k))
+        self.module.trainable = kind != "frozen"
+        self.module.select(self.groups.top(k) if kind == "top" else None)
         self.freeze_state = (kind, k)
 
     def _check_trainable(self, freeze: str) -> None:

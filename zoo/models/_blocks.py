@@ -79,12 +79,13 @@ def _block_id(match: re.Match) -> str:
     return "0" if value is None else value
 
 
-def group_blocks(variables: Iterable[Any], pattern: str | None) -> BlockGroups:
+def group_blocks(variables: Iterable[Any], pattern: str | None, stages: tuple[str, ...] = ()) -> BlockGroups:
     """Group variables (anything with ``.name``) into ordered blocks, bottom first.
 
     With ``pattern`` (a regex with one group, searched in each variable name): the
     variables it matches are grouped by the captured id, ids in natural order
-    (`natural_key`); the variables listed before the first match form the stem, those
+    (`natural_key`), or first by the index of the first of ``stages`` (id prefixes in network
+    order, a registry entry's ``block_stages``) that they start with; the variables listed before the first match form the stem, those
     after it that do not match join the top block. A pattern that matches nothing gives
     no blocks (``matched`` is False): zoo then refuses ``top:K`` rather than guess.
     Without a pattern (a user's own module): one block per top-level name scope, in the
@@ -102,6 +103,9 @@ def group_blocks(variables: Iterable[Any], pattern: str | None) -> BlockGroups:
         False
         >>> group_blocks(vs, None).blocks
         [[emb/w:0], [transformer/layer_0/k:0, transformer/layer_1/k:0], [pooler/k:0]]
+        >>> ts = [V(f"Net/{n}/w:0") for n in ("Mixed_5b", "Repeat/b35_1", "Mixed_6a", "Repeat_1/b17_1")]
+        >>> group_blocks(ts, r"Net/(\\w+(?:/b\\d+_\\d+)?)/", ("Mixed_5b", "Repeat/", "Mixed_6a", "Repeat_1/")).ids
+        ['Mixed_5b', 'Repeat/b35_1', 'Mixed_6a', 'Repeat_1/b17_1']
     """
     variables = list(variables)
     if not pattern:
@@ -123,7 +127,8 @@ def group_blocks(variables: Iterable[Any], pattern: str | None) -> BlockGroups:
             stem.append(v)
     if not groups:
         return BlockGroups(blocks=[], ids=[], stem=variables, pattern=pattern)
-    ids = sorted(groups, key=natural_key)
+    ids = sorted(groups, key=lambda i: (next((n for n, p in enumerate(stages) if i.startswith(p)), len(stages)),
+                                        natural_key(i)))
     blocks = [list(groups[i]) for i in ids]
     blocks[-1].extend(above)
     return BlockGroups(blocks=blocks, ids=ids, stem=stem, pattern=pattern)

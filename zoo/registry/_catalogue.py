@@ -41,7 +41,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "modality": (str,), "handle": (str,), "output_dim": (int,), "preprocessor": (str,),
     "input_shape": (list,), "sample_rate": (int,), "output_key": (str,), "fine_tunable": (bool,),
     "family": (str,), "license": (str,), "tags": (list,), "description": (str,), "sha256": (str,),
-    "block_pattern": (str,), "blocks": (int,), "seq_length": (int,), "text_ops": (bool,),
+    "block_pattern": (str,), "block_stages": (list,), "blocks": (int,), "seq_length": (int,), "text_ops": (bool,),
     "pretrained": (bool,), "builder": (str,), "override": (bool,), "plugin": (str,),
     "format": (str,), "input_range": (list,), "pooling": (str,), "page": (str,), "kaggle": (str,), "contract": (str,),
 }

@@ -61,6 +61,11 @@ class Contract:
         for its ``hub.KerasLayer`` (``output_key``, ``force_inference``)."""
         return {}
 
+    def module_callable(self, backbone: Any, obj: Any) -> Any:
+        """What ``hub.KerasLayer`` wraps: the loaded object itself, or (a module whose documented call
+        is a named function, like Perch's ``infer_tf``) a ``tf.Module`` that makes that call."""
+        return obj
+
     def module_arguments(self, spec: Any) -> dict:
         """Extra keyword arguments of every call into the module besides its input (e.g. TRILL's
         ``sample_rate``); the backbone passes them as ``hub.KerasLayer(arguments=...)``."""

@@ -30,6 +30,7 @@ POOLINGS = ("output", "mean")
 _NAME_RE = re.compile(r"[a-z][a-z0-9_.\-]*\Z")  # \Z: "$" would accept a trailing newline
 _SHA_RE = re.compile(r"[0-9a-f]{64}\Z")
 _ALLOWED_SCHEMES = ("https://", "gs://")
+_KAGGLE_PAGES = "https://www.kaggle.com/models/"
 
 
 def check_handle(handle: str, field_name: str = "handle", *, owner: str = "?") -> str:
@@ -71,10 +72,10 @@ def _check_shape(n: str, shape: Any) -> tuple:
     return tuple(shape)
 
 
-def _check_rate(n: str, rate: Any) -> int:
-    if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
-        raise InvalidSpecError(f"backbone {n!r}: field 'sample_rate' must be a positive integer, got {rate!r}")
-    return rate
+def _positive(n: str, fname: str, v: Any, required: bool = False) -> Any:
+    if (v is not None or required) and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
+        raise InvalidSpecError(f"backbone {n!r}: field {fname!r} must be a positive integer, got {v!r}")
+    return v
 
 
 def _check_range(n: str, value: Any) -> tuple:
@@ -87,11 +88,28 @@ def _check_range(n: str, value: Any) -> tuple:
     return rng
 
 
+def _check_blocks(n: str, pattern: Any, stages: Any) -> tuple:
+    if pattern is not None:
+        try:
+            rx = re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            raise InvalidSpecError(f"backbone {n!r}: field 'block_pattern' is not a valid regex ({exc}): {pattern!r}") from None
+        if rx.groups != 1:
+            raise InvalidSpecError(f"backbone {n!r}: field 'block_pattern' needs exactly one group, e.g. 'layer_(\\d+)/'")
+    if not isinstance(stages, (tuple, list)) or not all(isinstance(p, str) and p for p in stages):
+        raise InvalidSpecError(f"backbone {n!r}: field 'block_stages' must be a list of non-empty block id prefixes, "
+                               f"got {stages!r}")
+    if stages and pattern is None:
+        raise InvalidSpecError(f"backbone {n!r}: field 'block_stages' orders the blocks of block_pattern; give one")
+    return tuple(stages)
+
+
 # The fields that belong to one kind of raw input, as data: kind, default, requirement, check.
 _KIND_FIELDS = {"input_shape": "vision", "input_range": "vision", "sample_rate": "audio"}
 _KIND_DEFAULTS = {"input_range": (0.0, 1.0), "sample_rate": 16000}
 _KIND_REQUIRED = {"input_shape": "[224, 224, 3]"}
-_CHECK_FIELD = {"input_shape": _check_shape, "input_range": _check_range, "sample_rate": _check_rate}
+_CHECK_FIELD = {"input_shape": _check_shape, "input_range": _check_range,
+                "sample_rate": lambda n, v: _positive(n, "sample_rate", v)}
 _DESCRIBE_INPUT = {
     "vision": lambda s: "{}x{}x{} RGB 0-255".format(*s.input_shape),  # raw pixels; mapped to input_range inside
     "audio": lambda s: f"waveform {s.sample_rate} Hz mono",
@@ -119,6 +137,8 @@ class BackboneSpec:
             names (``'transformer/layer_(\\d+)/'``; ids sort naturally, ``5b`` < ``6a``; an
             optional group that does not take part counts as ``0``); for ``freeze="top:K"``
             and ``layer_decay``. None: generic grouping (one block per top-level scope).
+        block_stages: block id prefixes in network order, where natural order is not (TF-Slim's ``Mixed_6a``
+            between ``Repeat/block35_N`` and ``Repeat_1/block17_N``): ids sort by prefix, then naturally.
         blocks: number of numbered blocks ``block_pattern`` finds in the real module
             (checked at load: a different count gives a `BlockCountWarning`).
         seq_length: text models with a preprocessor: tokens per example (None: the
@@ -163,6 +183,7 @@ class BackboneSpec:
     description: str = ""
     sha256: str | None = None
     block_pattern: str | None = None
+    block_stages: tuple[str, ...] = ()
     blocks: int | None = None
     seq_length: int | None = None
     format: str = "saved_model_2"
@@ -189,8 +210,8 @@ class BackboneSpec:
         check_handle(self.handle, owner=n)
         if self.preprocessor is not None:
             check_handle(self.preprocessor, "preprocessor", owner=n)
-        if isinstance(self.output_dim, bool) or not isinstance(self.output_dim, int) or self.output_dim <= 0:
-            raise InvalidSpecError(f"backbone {n!r}: field 'output_dim' must be a positive integer, got {self.output_dim!r}")
+        for fname in ("output_dim", "blocks", "seq_length"):
+            _positive(n, fname, getattr(self, fname), required=fname == "output_dim")
         for fname, kind in _KIND_FIELDS.items():  # fields that only one kind of raw input has
             if getattr(self, fname) is None and kind == self.modality and fname in _KIND_DEFAULTS:
                 object.__setattr__(self, fname, _KIND_DEFAULTS[fname])
@@ -210,33 +231,19 @@ class BackboneSpec:
         for fname in ("fine_tunable", "text_ops", "pretrained", "override"):
             if not isinstance(getattr(self, fname), bool):
                 raise InvalidSpecError(f"backbone {n!r}: field {fname!r} must be true or false, got {getattr(self, fname)!r}")
-        tags = self.tags
-        if not isinstance(tags, (tuple, list)) or not all(isinstance(t, str) for t in tags):
-            raise InvalidSpecError(f"backbone {n!r}: field 'tags' must be a list of strings, got {tags!r}")
-        object.__setattr__(self, "tags", tuple(tags))
+        if not isinstance(self.tags, (tuple, list)) or not all(isinstance(t, str) for t in self.tags):
+            raise InvalidSpecError(f"backbone {n!r}: field 'tags' must be a list of strings, got {self.tags!r}")
+        object.__setattr__(self, "tags", tuple(self.tags))
         if self.sha256 is not None and (not isinstance(self.sha256, str) or not _SHA_RE.match(self.sha256)):
             raise InvalidSpecError(f"backbone {n!r}: field 'sha256' must be 64 lower-case hex digits, got {self.sha256!r}")
-        if self.block_pattern is not None:
-            try:
-                rx = re.compile(self.block_pattern)
-            except (re.error, TypeError) as exc:
-                raise InvalidSpecError(f"backbone {n!r}: field 'block_pattern' is not a valid regex ({exc}): {self.block_pattern!r}") from None
-            if rx.groups != 1:
-                raise InvalidSpecError(f"backbone {n!r}: field 'block_pattern' needs exactly one group, e.g. 'layer_(\\d+)/'")
-        if self.format not in FORMATS:
-            raise InvalidSpecError(f"backbone {n!r}: field 'format' must be one of {FORMATS}, got {self.format!r}")
-        if self.pooling not in POOLINGS:
-            raise InvalidSpecError(f"backbone {n!r}: field 'pooling' must be one of {POOLINGS}, got {self.pooling!r}")
+        object.__setattr__(self, "block_stages", _check_blocks(n, self.block_pattern, self.block_stages))
+        for fname, allowed in (("format", FORMATS), ("pooling", POOLINGS)):
+            if getattr(self, fname) not in allowed:
+                raise InvalidSpecError(f"backbone {n!r}: field {fname!r} must be one of {allowed}, got {getattr(self, fname)!r}")
         if self.page is not None and not (isinstance(self.page, str) and self.page.startswith("https://")):
             raise InvalidSpecError(f"backbone {n!r}: field 'page' must be an https:// URL, got {self.page!r}")
-        if self.kaggle is not None and not (isinstance(self.kaggle, str)
-                                            and self.kaggle.startswith("https://www.kaggle.com/models/")):
-            raise InvalidSpecError(f"backbone {n!r}: field 'kaggle' must be a https://www.kaggle.com/models/... "
-                                   f"page, got {self.kaggle!r}")
-        for fname in ("blocks", "seq_length"):
-            v = getattr(self, fname)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
-                raise InvalidSpecError(f"backbone {n!r}: field {fname!r} must be a positive integer, got {v!r}")
+        if self.kaggle is not None and not (isinstance(self.kaggle, str) and self.kaggle.startswith(_KAGGLE_PAGES)):
+            raise InvalidSpecError(f"backbone {n!r}: field 'kaggle' must be a {_KAGGLE_PAGES}... page, got {self.kaggle!r}")
         if self.builder is not None and (not isinstance(self.builder, str) or ":" not in self.builder):
             raise InvalidSpecError(f"backbone {n!r}: field 'builder' must look like 'package.module:function', got {self.builder!r}")
 
@@ -260,7 +267,7 @@ class BackboneSpec:
         """
         if self.page:
             return self.page
-        if self.handle.startswith(("https://tfhub.dev/", "https://www.kaggle.com/models/")):
+        if self.handle.startswith(("https://tfhub.dev/", _KAGGLE_PAGES)):
             return self.handle
         return None
 
@@ -275,8 +282,8 @@ class BackboneSpec:
         d["input_shape"] = list(self.input_shape) if self.input_shape else None
         d["input_range"] = list(self.input_range) if self.input_range else None
         d["page"] = self.model_page
-        d["kaggle"] = self.kaggle or (self.handle if self.handle.startswith("https://www.kaggle.com/models/") else None)
-        d["tags"] = list(self.tags)
+        d["kaggle"] = self.kaggle or (self.handle if self.handle.startswith(_KAGGLE_PAGES) else None)
+        d["tags"], d["block_stages"] = list(self.tags), list(self.block_stages)
         return d
 
     def replace(self, **changes: Any) -> "BackboneSpec":

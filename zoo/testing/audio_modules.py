@@ -20,7 +20,7 @@ import tensorflow as tf
 from zoo.registry import BackboneSpec
 from zoo.testing.hub_object import HubObject, normal_weights
 
-__all__ = ["AudioModule", "YAMNET_NUM_CLASSES"]
+__all__ = ["AudioModule", "WindowedAudioModule", "YAMNET_NUM_CLASSES"]
 
 YAMNET_NUM_CLASSES = 521
 _AUDIO_HIDDEN = 16
@@ -99,3 +99,32 @@ class AudioModule(HubObject):
             return embeddings
         scores = tf.sigmoid(tf.matmul(hidden, self.logits_kernel) + self.logits_bias)
         return scores, embeddings, self._log_mel(padded)
+
+
+class WindowedAudioModule(HubObject):
+    """Perch-like (``google/bird-vocalization-classifier``, `zoo.testing.facts`): no ``__call__``;
+    ``infer_tf(windows [N, 5 s at the documented rate]) -> (logits [N, 10], embeddings [N, D])``,
+    variables not trainable (the page: not fine-tunable). A user's own entry without facts gets
+    its registry rate and width."""
+
+    def __init__(self, spec: BackboneSpec, seed: int = 0, window_seconds: float = 5.0) -> None:
+        from zoo.models.contracts.batched_audio import HIDDEN, frame_encoder
+        from zoo.testing.facts import facts_for
+
+        super().__init__(name="windowed_audio")
+        facts = facts_for(spec.handle)
+        rate = (facts.sample_rate if facts else None) or spec.sample_rate
+        d = facts.output_dim if facts else spec.output_dim
+        rng = np.random.RandomState(seed)
+        frame_encoder(self, rng, False)
+        self.out_kernel = self._var("embedding/kernel", normal_weights(rng, (HIDDEN, d)), False)
+        self.logit_kernel = self._var("logits/kernel", normal_weights(rng, (d, 10)), False)
+        self._expose()
+        self.infer_tf = tf.function(self._infer, input_signature=[
+            tf.TensorSpec([None, int(round(window_seconds * rate))], tf.float32)])
+
+    def _infer(self, windows: tf.Tensor) -> tuple:
+        from zoo.models.contracts.batched_audio import encode_frames
+
+        emb = tf.matmul(tf.reduce_mean(encode_frames(self, windows), axis=1), self.out_kernel)
+        return tf.matmul(emb, self.logit_kernel), emb

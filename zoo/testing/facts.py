@@ -33,6 +33,10 @@ SOURCES = {
                          "V3_LARGE: Conv, 15 expanded_conv, Conv_1, Conv_2)",
     "slim_inception_v3": f"{_SLIM}/inception_v3.py (inception_v3_base end points Conv2d_1a_3x3 .. Conv2d_4a_3x3, "
                          "Mixed_5b .. Mixed_7c)",
+    "slim_inception_resnet_v2": f"{_SLIM}/inception_resnet_v2.py (inception_resnet_v2_base: Conv2d_1a_3x3 .. "
+                                "Conv2d_4a_3x3, Mixed_5b, slim.repeat(10, block35) = Repeat/block35_1..10, "
+                                "Mixed_6a, Repeat_1/block17_1..20, Mixed_7a, Repeat_2/block8_1..9, Block8, "
+                                "Conv2d_7b_1x1); the feature_vector/5 page: TF-Slim, 1536 features, 299x299",
     "slim_resnet_v2": f"{_SLIM}/resnet_v2.py + resnet_utils.py (conv1, block1..4/unit_N/bottleneck_v2, postnorm; "
                       "units 3, 4, 6, 3 (50), 3, 4, 23, 3 (101), 3, 8, 36, 3 (152))",
     "garden_efficientnet": "TF Model Garden official/legacy/image_classification/efficientnet/efficientnet_model.py "
@@ -54,6 +58,13 @@ SOURCES = {
     "experts_pages": "tfhub.dev google/experts/bert/*/2 pages: BERT base (12 layers, 768 wide) with "
                      "bert_en_uncased_preprocess/3, exported by TF Model Garden official/legacy/bert; naming of the "
                      "test layout follows Model Garden's BERT encoder",
+    "perch_page": "tfhub.dev google/bird-vocalization-classifier/4 page: 'a batch of 5-second audio segments, "
+                  "sampled at 32kHz', `logits, embeddings = model.infer_tf(waveform[np.newaxis, :])`, not "
+                  "fine-tunable; embedding width 1280 (EfficientNet-B1) from the bioacoustics-model-zoo Perch "
+                  "wrapper (embedding_size=1280), which the page does not state",
+    "st5_page": "tfhub.dev google/sentence-t5/st5-base/1 page: strings in, 768-d out, TF Text ops, not "
+                "fine-tunable; the output is a one-element list: `(batched_embedding,) = hub.KerasLayer(url)"
+                "(sentences)` in Google DeepMind's Concordia EmbedderST5",
 }
 
 
@@ -80,6 +91,8 @@ class ModuleFacts:
     blocks: tuple[str, ...] = ()
     top: tuple[str, ...] = ()
     hidden: int | None = None  # BERT: width of the real model (= output_dim of pooled_output)
+    list_output: bool = False  # the module returns a one-element list holding the embedding
+    sample_rate: int | None = None  # audio: the waveform rate the module takes
 
 
 def _mobilenet_v2(depth: str, dim: int) -> ModuleFacts:  # the depth multiplier changes widths, not scopes
@@ -131,6 +144,17 @@ def _inception_v3() -> ModuleFacts:
     blocks = tuple(f"InceptionV3/Mixed_{n}" for n in ("5b", "5c", "5d", "6a", "6b", "6c", "6d", "6e", "7a", "7b", "7c"))
     return ModuleFacts(f"{_TFHUB}google/imagenet/inception_v3/feature_vector/5", "image",
                        SOURCES["slim_inception_v3"], 2048, (299, 299), stem, blocks, ())
+
+
+def _inception_resnet_v2() -> ModuleFacts:
+    net = "InceptionResnetV2"
+    stem = tuple(f"{net}/{n}" for n in ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "Conv2d_3b_1x1",
+                                       "Conv2d_4a_3x3"))
+    blocks = ((f"{net}/Mixed_5b",) + tuple(f"{net}/Repeat/block35_{i}" for i in range(1, 11)) + (f"{net}/Mixed_6a",)
+              + tuple(f"{net}/Repeat_1/block17_{i}" for i in range(1, 21)) + (f"{net}/Mixed_7a",)
+              + tuple(f"{net}/Repeat_2/block8_{i}" for i in range(1, 10)) + (f"{net}/Block8",))
+    return ModuleFacts(f"{_TFHUB}google/imagenet/inception_resnet_v2/feature_vector/5", "image",
+                       SOURCES["slim_inception_resnet_v2"], 1536, (299, 299), stem, blocks, (f"{net}/Conv2d_7b_1x1",))
 
 
 _RESNET_UNITS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}  # TF-Slim resnet_v2.py
@@ -186,6 +210,7 @@ FACTS: dict[str, ModuleFacts] = {f.handle: f for f in (
     *(_efficientnet_v2(v, "imagenet21k_ft1k") for v in ("b0", "b1", "b2", "b3", "s", "m", "l")),
     *(_efficientnet_v2(v, "imagenet21k") for v in ("s", "m", "l")),
     _inception_v3(),
+    _inception_resnet_v2(),
     _resnet_v2(50),
     _resnet_v2(101),
     _resnet_v2(152),
@@ -203,6 +228,10 @@ FACTS: dict[str, ModuleFacts] = {f.handle: f for f in (
     _image_sizes("google/bit/s-r50x1/1", 2048, 224, "bit_pages"),
     _image_sizes("sayakpaul/vit_b16_fe/1", 768, 224, "vit_pages"),
     _image_sizes("sayakpaul/vit_s16_fe/1", 384, 224, "vit_pages"),
+    ModuleFacts(_TFHUB + "google/bird-vocalization-classifier/4", "windowed_audio", SOURCES["perch_page"], 1280,
+                sample_rate=32000),
+    ModuleFacts(_TFHUB + "google/sentence-t5/st5-base/1", "sentence_encoder", SOURCES["st5_page"], 768,
+                list_output=True),
 )}
 
 

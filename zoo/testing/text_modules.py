@@ -212,6 +212,8 @@ class SentenceEncoderModule(HubObject):
         fam = re.sub(r"[^A-Za-z0-9_]", "_", spec.family or "text")
         tr = spec.fine_tunable
         self._text_ops = spec.text_ops
+        facts = facts_for(spec.handle)
+        self._list_output = bool(facts and facts.list_output)  # sentence-T5: [embedding]
         if self._text_ops:
             import tensorflow_text as tf_text
 
@@ -235,4 +237,5 @@ class SentenceEncoderModule(HubObject):
         vectors = tf.ragged.map_flat_values(tf.gather, self.embeddings, ids)
         counts = tf.cast(tokens.row_lengths(), tf.float32)[:, None]
         mean = tf.reduce_sum(vectors, axis=1) / tf.maximum(counts, 1.0)
-        return tf.matmul(mean, self.projection_kernel) + self.projection_bias
+        out = tf.matmul(mean, self.projection_kernel) + self.projection_bias
+        return [out] if self._list_output else out

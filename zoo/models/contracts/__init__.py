@@ -13,6 +13,7 @@ contract                    modality  modules
 ``bert_encoder``            text      BERT-style encoder + preprocessing module
 ``sentence_encoder``        text      strings -> vector (USE, NNLM)
 ``framed_audio``            audio     one clip per call, per-frame embeddings (YAMNet)
+``windowed_audio``          audio     5 s windows through ``infer_tf`` (bird vocalization classifier)
 ==========================  ========  ==============================================
 
 No TensorFlow is imported here: contracts import it inside their methods.

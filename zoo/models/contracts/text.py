@@ -4,7 +4,8 @@
 input, input checks (lists, arrays and string tensors of strings), invalid UTF-8
 replaced rather than fatal, the ``text`` serving input. `SentenceEncoder` is the
 contract of modules called on strings that return ``[B, D]`` (Universal Sentence
-Encoder, NNLM): ``module(strings) -> [B, D]``.
+Encoder, NNLM): ``module(strings) -> [B, D]``, or a one-element list ``[[B, D]]``
+(sentence-T5, whose users write ``(embedding,) = encoder(sentences)``).
 
 Example:
     >>> SentenceEncoder().serving_input, SentenceEncoder().modality
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from zoo.models.contracts._base import Contract
-from zoo.errors import InputError
+from zoo.errors import InputError, ModuleFormatError
 
 __all__ = ["TextContract", "SentenceEncoder", "as_utf8"]
 
@@ -101,13 +102,20 @@ class TextContract(Contract):
 
 
 class SentenceEncoder(TextContract):
-    """``module(strings [B]) -> [B, D]`` (USE, NNLM)."""
+    """``module(strings [B]) -> [B, D]`` (USE, NNLM) or ``[[B, D]]`` (sentence-T5)."""
 
     name = "sentence_encoder"
-    families = ("use", "nnlm", "starter_text")
+    families = ("use", "nnlm", "starter_text", "sentence-t5")
 
     def call(self, backbone: Any, inputs: Any, training: Any = None) -> Any:
-        return backbone.module(as_utf8(inputs), training=training)
+        out = backbone.module(as_utf8(inputs), training=training)
+        if isinstance(out, (list, tuple)):
+            if len(out) != 1:
+                raise ModuleFormatError(f"backbone {backbone.spec.name!r}: module {backbone.spec.handle} returns "
+                                        f"{len(out)} outputs; a sentence encoder returns one [batch, dim] tensor "
+                                        "(or a list holding only that)", backbone=backbone.spec.name)
+            out = out[0]
+        return out
 
     def test_module(self, spec: Any, workdir: Any, seed: int = 0) -> Any:
         from zoo.testing.text_modules import SentenceEncoderModule
