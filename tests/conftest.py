@@ -31,3 +31,18 @@ def fresh_registry(monkeypatch):
     yield zoo.reset_registry
     monkeypatch.undo()
     zoo.reset_registry()
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory):
+    """A 2-layer BERT encoder + preprocessor exported with TF Model Garden's own exporter (random weights)."""
+    import zoo
+    from zoo.testing import exporters
+    from zoo.testing.text_modules import VOCAB
+
+    root = tmp_path_factory.mktemp("tiny_bert")
+    vocab = exporters.write_vocab(root / "vocab.txt", [w for w in VOCAB if not w.startswith("[")])
+    exporters.export_bert_encoder(root / "encoder", vocab_file=vocab, num_layers=2, hidden_size=32, num_heads=2)
+    exporters.export_bert_preprocessor(root / "preprocessor", vocab_file=vocab, default_seq_length=32)
+    return zoo.BackboneSpec(name="tiny_bert", modality="text", family="bert", handle=str(root / "encoder"),
+                            preprocessor=str(root / "preprocessor"), output_dim=32, output_key="pooled_output")

@@ -88,8 +88,12 @@ def hub_modules():
 
 
 def applicable_tasks(spec: zoo.BackboneSpec) -> list:
-    """Registered tasks that accept ``spec``'s modality."""
-    return [t for t in zoo.list_tasks() if not t.modalities or spec.modality in t.modalities]
+    """Registered tasks that accept ``spec``'s modality (token tasks: only where the contract gives word vectors)."""
+    from zoo.models.contracts import contract_for
+
+    words = type(contract_for(spec)).word_features is not zoo.Contract.word_features
+    return [t for t in zoo.list_tasks() if (not t.modalities or spec.modality in t.modalities)
+            and (words or t.label_kind not in ("token", "span"))]
 
 
 def matrix(specs: list | None = None, *, exclude: list | None = None) -> list:
@@ -115,7 +119,10 @@ def heavy_matrix() -> list:
         fams = [s for s in reps if s.modality == modality]
         tasks = sorted({t.name: t for s in fams for t in applicable_tasks(s)}.values(), key=lambda t: t.name)
         for i in range(max(len(fams), len(tasks))):
-            pairs.append((fams[i % len(fams)], tasks[i % len(tasks)]))
+            fam, task = fams[i % len(fams)], tasks[i % len(tasks)]
+            if task not in applicable_tasks(fam):  # e.g. token tasks: the next family that takes it
+                fam = next(f for f in fams[i % len(fams):] + fams if task in applicable_tasks(f))
+            pairs.append((fam, task))
     return pairs
 
 
@@ -208,7 +215,7 @@ def toy_data(spec: Any, task: Any = "classification", n: int = 24, *, num_classe
 
     vision: uint8 0-255 images of ``size`` (not the module's), class = dominant colour
     (a different-coloured patch and noise on top); text: short sentences with class
-    words; audio: float32 ``[n, samples]`` 16 kHz tones of a class frequency and a
+    words (a pair task: ``{"text_a": those, "text_b": filler}``); audio: float32 ``[n, samples]`` 16 kHz tones of a class frequency and a
     random amplitude in [-1, 1]. Labels by the task's ``label_kind``: ``int`` class
     ids, ``binary`` 0/1 floats (two classes), ``multi_hot`` float ``[n, K]`` with one
     or two components mixed in, ``float`` a real target (class id + amplitude).
@@ -255,6 +262,20 @@ def toy_data(spec: Any, task: Any = "classification", n: int = 24, *, num_classe
             x[i] = amp[i] * wave + rng.normal(0, 0.01, samples)
         x = np.clip(x, -1.0, 1.0).astype(np.float32)
 
+    if kind == "token" and spec.modality == "text":  # one tag per word: the class word gets its class, others 0
+        x = [s.split() for s in x]
+        y = np.full((n, 64), -1, np.int32)
+        for i, words in enumerate(x):
+            y[i, :len(words)] = [classes[i] if w in _CLASS_WORDS[classes[i]] else 0 for w in words]
+        return ToyData(x=[" ".join(w) for w in x], y=y, num_classes=k, classes=classes)
+    if kind == "span" and spec.modality == "text":  # extractive QA: the answer is the class word of the context
+        pos = [next(j for j, w in enumerate(s.split()) if w in _CLASS_WORDS[classes[i]]) for i, s in enumerate(x)]
+        questions = [f"which {['good', 'bad', 'animal', 'weather', 'sound', 'place'][c % 6]} word ?" for c in classes]
+        return ToyData(x={"question": questions, "context": x}, y=np.array([(p, p) for p in pos], np.int32),
+                       num_classes=None, classes=classes)
+    task_inputs = (zoo.get_task(task) if isinstance(task, str) else task).inputs
+    if task_inputs:  # a text pair: the class words in the first text, filler in the second
+        x = {task_inputs[0]: x, task_inputs[1]: [" ".join(rng.choice(_FILLER, 3)) for _ in range(n)]}
     if kind == "binary":
         y = classes.astype(np.float32)
     elif kind == "multi_hot":

@@ -44,6 +44,14 @@ def check_predictions(spec, task, pred, n, kw):
     """Shape and range of ``model.predict`` for the task's head."""
     pred = np.asarray(pred)
     assert pred.dtype == np.float32
+    if task.label_kind == "span":  # start / end probabilities over the context's words (default 128)
+        assert pred.shape == (n, 128, 2) and np.isfinite(pred).all()
+        np.testing.assert_allclose(pred.sum(axis=1), 1.0, atol=1e-5)
+        return
+    if task.label_kind == "token":  # one softmax per word position
+        assert pred.shape == (n, 64, kw["num_classes"]) and np.isfinite(pred).all()
+        np.testing.assert_allclose(pred.sum(axis=-1), 1.0, atol=1e-5)
+        return
     assert pred.ndim == 2 and pred.shape[0] == n
     assert np.isfinite(pred).all()
     width = _expected_width(spec, task, kw)
@@ -106,7 +114,9 @@ def test_fit_reduces_loss_and_save_roundtrip(spec, task, tmp_path):
     path = str(tmp_path / "saved")
     model.save(path)
     loaded = keras.models.load_model(path)
-    x = data.x if spec.modality != "text" else np.asarray(data.x, dtype=object)
+    text = (lambda v: np.asarray(v, dtype=object))  # noqa: E731
+    x = data.x if spec.modality != "text" else {k: text(v) for k, v in data.x.items()} if isinstance(data.x, dict) \
+        else text(data.x)
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), pred)
 
 
@@ -115,7 +125,7 @@ def test_fit_reduces_loss_and_save_roundtrip(spec, task, tmp_path):
 
 @pytest.mark.parametrize("task", [t.name for t in zoo.list_tasks() if t.needs_num_classes])
 def test_missing_num_classes_says_how(task):
-    name = first_of("vision", starter=True).name
+    name = first_of((zoo.get_task(task).modalities or ("vision",))[0], starter=True).name
     with pytest.raises(zoo.ConfigurationError, match=rf"task '{task}' needs num_classes, e\.g\. zoo\.build"):
         zoo.build(name, task=task)
 

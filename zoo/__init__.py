@@ -27,6 +27,8 @@ _LAZY = {
     "fit": "zoo.training",
     "compare": "zoo.runs",
     "distill": "zoo.runs",
+    "tag_words": "zoo.models",
+    "answer": "zoo.models",
     "FreezeSchedule": "zoo.models",
     "Stage": "zoo.models",
     "data": None,
@@ -35,7 +37,7 @@ _LAZY = {
 
 __all__ = [
     "BackboneSpec", "TaskSpec", "Contract", "hookimpl", "get", "get_task", "list_backbones", "list_tasks", "list_plugins",
-    "reset_registry", "load_backbone", "build", "fit", "compare", "distill", "FreezeSchedule", "Stage", "data", "keras3", "__version__",
+    "reset_registry", "load_backbone", "build", "fit", "compare", "distill", "tag_words", "answer", "FreezeSchedule", "Stage", "data", "keras3", "__version__",
     *_errors_all,
 ]
 

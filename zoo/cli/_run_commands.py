@@ -220,18 +220,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from zoo.runs import evaluate_export
 
     report = evaluate_export(model_dir, meta, info, data_path)
-    from zoo.runs import format_report, plot_confusion_matrix
+    token = report.get("task") == "token_classification"  # entity scores, no confusion matrix
+    if not token:
+        from zoo.runs import plot_confusion_matrix
 
-    out = Path(args.out).expanduser() if args.out else (
-        RunDir(args.run).confusion_path if info else model_dir / "confusion_matrix.png")
-    plot_confusion_matrix(report["confusion_matrix"], report["class_names"], out,
-                          title=f"{meta['backbone']} on {data_path.name}")
-    report["confusion_matrix_png"] = str(out)
+        out = Path(args.out).expanduser() if args.out else (
+            RunDir(args.run).confusion_path if info else model_dir / "confusion_matrix.png")
+        plot_confusion_matrix(report["confusion_matrix"], report["class_names"], out,
+                              title=f"{meta['backbone']} on {data_path.name}")
+        report["confusion_matrix_png"] = str(out)
     if info:
         atomic_write_json(RunDir(args.run).path / "evaluation.json", report)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
+    if token:
+        from zoo.cli._entities import print_entity_report
+
+        return print_entity_report(args, meta, report)
+    from zoo.runs import format_report
+
     print(f"{args.run}: {meta['backbone']} ({meta['modality']}) on {args.data}")
     if report.get("n_skipped"):
         print(f"skipped {report['n_skipped']} unusable file(s) (listed with --json)")
@@ -256,14 +264,23 @@ def cmd_predict(args: argparse.Namespace) -> int:
     quiet_tensorflow()
     from zoo.export import load_model, predict_scores, read_inputs
 
-    inputs = read_inputs(meta, args.inputs)
+    if meta.get("task") == "token_classification":
+        from zoo.cli._entities import predict_entities
+
+        return predict_entities(args, model_dir, meta)
+    per = len(meta.get("task_inputs") or ()) or 1  # a text-pair model: TEXT_A TEXT_B per example
+    if len(args.inputs) % per:
+        raise ConfigurationError(f"this model takes {per} texts per example ({', '.join(meta['task_inputs'])}): "
+                                 f"give them in that order for each example; got {len(args.inputs)} texts")
+    items = [tuple(args.inputs[i:i + per]) for i in range(0, len(args.inputs), per)] if per > 1 else args.inputs
+    inputs = items if per > 1 else read_inputs(meta, args.inputs)
     scores = predict_scores(load_model(model_dir), meta, inputs)
     names = list(meta["class_names"])
     k = min(args.top_k, len(names))
     results = []
-    for item, row in zip(args.inputs, scores):
+    for item, row in zip(items, scores):
         order = row.argsort()[::-1][:k]
-        shown = text_bytes(item).decode("utf-8", "replace")  # undecodable argv bytes shown as U+FFFD
+        shown = " | ".join(text_bytes(t).decode("utf-8", "replace") for t in (item if per > 1 else [item]))
         results.append({"input": shown, "predictions": [{"label": names[i], "score": float(row[i])} for i in order]})
     if args.json:
         print(json.dumps(results, indent=2))

@@ -19,6 +19,22 @@ __all__ = ['from_csv']
 
 
 # ---- CSV -----------------------------------------------------------------------------------
+def csv_reader(path: Path) -> Any:
+    """A ``csv.reader`` over a UTF-8 CSV (``.tsv``: tabs; else the most frequent of , ; tab in the header line);
+    a missing, unreadable or non-UTF-8 file is a `DataError` naming it."""
+    if not path.is_file():
+        raise DataError(f"CSV file '{path}' does not exist or is not a file; pass the path of a .csv file")
+    try:
+        content = _read_bytes(str(path)).decode("utf-8-sig")
+    except OSError as exc:
+        raise DataError(f"cannot read CSV file '{path}': {_os_reason(exc)}") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"CSV file '{path}' is not valid UTF-8 (byte {exc.start}); re-save it as UTF-8") from None
+    first = content.split("\n", 1)[0]
+    delim = "\t" if path.suffix.lower() == ".tsv" else max(",;\t", key=first.count) if first else ","
+    return csv.reader(io.StringIO(content, newline=""), delimiter=delim)
+
+
 _AUTO_COLUMNS = {"text": ("text", "sentence"), "vision": ("image", "image_path"), "audio": ("audio", "audio_path")}
 _PATH_COLUMNS = ("path", "filepath", "file_path", "file", "filename")
 
@@ -103,17 +119,7 @@ def from_csv(path: str | os.PathLike, *, text_column: str | None = None, image_c
     if modality is not None:
         _check_modality(modality)
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise DataError(f"CSV file '{path}' does not exist or is not a file; pass the path of a .csv file")
-    try:
-        content = _read_bytes(str(path)).decode("utf-8-sig")
-    except OSError as exc:
-        raise DataError(f"cannot read CSV file '{path}': {_os_reason(exc)}") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"CSV file '{path}' is not valid UTF-8 (byte {exc.start}); re-save it as UTF-8") from None
-    first = content.split("\n", 1)[0]
-    delim = "\t" if path.suffix.lower() == ".tsv" else max(",;\t", key=first.count) if first else ","
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delim)
+    reader = csv_reader(path)
     try:
         parsed = _parse(reader, path, text_column, image_column, audio_column, label_column, modality)
     except csv.Error as exc:  # e.g. a field over csv's size limit: a damaged or hostile file

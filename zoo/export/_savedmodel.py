@@ -33,11 +33,12 @@ import numpy as np
 
 from zoo.errors import ConfigurationError, ExportError
 from zoo.atomic import atomic_write_json, owned_tmp_dir, replace_dir, storage_errors
+from zoo.export._token_export import TOKEN_TASK, check_token_outputs, token_serving_module
 from zoo.registry import BackboneSpec
 
 __all__ = [
-    "save_model", "load_model", "read_export_meta", "predict_scores", "verify_export", "copy_savedmodel",
-    "read_inputs", "export_meta", "write_savedmodel", "EXPORT_META",
+    "save_model", "load_model", "read_export_meta", "verify_export", "copy_savedmodel", "export_meta",
+    "write_savedmodel", "EXPORT_META",
 ]
 
 EXPORT_META = Path("assets.extra") / "zoo_export.json"
@@ -83,14 +84,19 @@ def _serving_module(model: Any, meta: dict, class_names: Sequence[str], binary: 
     module.hub_objects = _hub_objects(model)
     module.labels = tf.function(lambda: labels, input_signature=[])
     decode = contract.serving_decode(meta)
-
-    @tf.function(input_signature=[contract.serving_spec(meta)], autograph=False)
-    def serve(raw: Any) -> dict:
-        return outputs(model(decode(raw) if decode is not None else raw, training=False))
+    names = meta.get("task_inputs")
+    if names:  # several raw texts per example (a sentence pair): one string tensor each, by name
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in names], autograph=False)
+        def serve(*raw: Any) -> dict:
+            return outputs(model(dict(zip(names, raw)), training=False))
+    else:
+        @tf.function(input_signature=[contract.serving_spec(meta)], autograph=False)
+        def serve(raw: Any) -> dict:
+            return outputs(model(decode(raw) if decode is not None else raw, training=False))
 
     module.serve = serve
     signatures = {"serving_default": serve}
-    for name, fn in contract.extra_signatures(model, meta, outputs).items():
+    for name, fn in ({} if names else contract.extra_signatures(model, meta, outputs)).items():
         setattr(module, name, fn)
         signatures[name] = fn
     return module, signatures
@@ -108,8 +114,18 @@ def save_model(model: Any, path: str | os.PathLike, *, spec: BackboneSpec, class
         save_model(model, "runs/flowers/model", spec=zoo.get("starter_cnn"), class_names=names)
         # -> PosixPath('runs/flowers/model')
     """
-    meta = export_meta(spec, class_names, extra)
-    module, signatures = _serving_module(model, meta, class_names, binary)
+    config = getattr(getattr(model, "zoo", None), "config", None) or {}
+    if config.get("task") == "question_answering":
+        raise ExportError("a question_answering model has no raw-input export yet; keep it with model.save(path) "
+                          "and answer with zoo.answer(model, questions, contexts)")
+    extra = {**(extra or {}), **({"task_inputs": list(config["inputs"])} if config.get("inputs") else {})}
+    if config.get("task") == TOKEN_TASK:  # one tag per word: its own signature (zoo.export._token_export)
+        extra.update(task=TOKEN_TASK, max_words=int(model.output_shape[1]))
+        meta = export_meta(spec, class_names, extra)
+        module, signatures = token_serving_module(model, meta, class_names, _hub_objects(model))
+    else:
+        meta = export_meta(spec, class_names, extra)
+        module, signatures = _serving_module(model, meta, class_names, binary)
     return write_savedmodel(module, signatures, meta, path)
 
 
@@ -194,22 +210,6 @@ def load_model(path: str | os.PathLike) -> Any:
         raise ExportError(f"cannot load the exported model '{path}': {type(exc).__name__}: {first[:300]}") from None
 
 
-def predict_scores(loaded: Any, meta: dict, inputs: Sequence[Any], *, batch_size: int = 32) -> np.ndarray:
-    """Class probabilities ``[N, C]`` from the ``serving_default`` signature of a loaded export.
-
-    ``inputs``: raw inputs as the export's contract reads them (`read_inputs`): encoded
-    image bytes, strings, or 1-D float waveforms (each clip run on its own, so no padding
-    changes its result).
-
-    Example:
-        predict_scores(load_model("runs/t/model"), meta, ["a sunny day"]).shape
-        # -> (1, 3)
-    """
-    from zoo.models.contracts import contract_for_export
-
-    return contract_for_export(meta).predict_scores(loaded.signatures["serving_default"], list(inputs), batch_size)
-
-
 def verify_export(path: str | os.PathLike) -> dict:
     """Load an export and run its ``serving_default`` signature once on a dummy raw input.
 
@@ -226,11 +226,16 @@ def verify_export(path: str | os.PathLike) -> dict:
         raise ExportError(f"'{path}' has no serving_default signature (has {sorted(loaded.signatures)})")
     from zoo.models.contracts import contract_for_export
 
-    fn = loaded.signatures["serving_default"]
-    out = fn(**contract_for_export(meta).smoke_input(meta))
+    import tensorflow as tf
+
+    fn, names = loaded.signatures["serving_default"], meta.get("task_inputs")
+    out = fn(**({n: tf.constant(["zoo export check"]) for n in names or ("text",)}
+                if names or meta.get("task") == TOKEN_TASK else contract_for_export(meta).smoke_input(meta)))
     scores = out["scores"].numpy()
     n = len(meta["class_names"])
-    if scores.shape != (1, n) or not np.isfinite(scores).all() or abs(float(scores.sum()) - 1.0) > 1e-3:
+    if meta.get("task") == TOKEN_TASK:
+        check_token_outputs(out, meta, path)
+    elif scores.shape != (1, n) or not np.isfinite(scores).all() or abs(float(scores.sum()) - 1.0) > 1e-3:
         raise ExportError(f"'{path}': serving_default returned scores of shape {scores.shape} summing to "
                           f"{float(scores.sum()):.4g}; expected [1, {n}] probabilities")
     _, kwargs = fn.structured_input_signature
@@ -261,16 +266,3 @@ def copy_savedmodel(src: str | os.PathLike, out: str | os.PathLike) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
-
-
-def read_inputs(meta: dict, items: Sequence[str]) -> list:
-    """Turn CLI arguments into raw model inputs for an export (its contract reads them: image
-    files -> bytes, wav files -> waveforms at the export's rate, text as it is).
-
-    Example:
-        >>> read_inputs({"modality": "text"}, ["a sunny day"])
-        ['a sunny day']
-    """
-    from zoo.models.contracts import contract_for_export
-
-    return contract_for_export(meta).read_inputs(list(items), meta)

@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 from zoo.atomic import atomic_write_bytes
 from zoo.errors import ConfigurationError, ExportError
-from zoo.export import read_export_meta
+from zoo.export import read_export_meta, require_classifier
 from zoo.quiet import captured_stderr
 
 __all__ = ["export_tflite", "unsupported_ops", "QUANTIZE_MODES"]
@@ -67,6 +67,7 @@ def export_tflite(src: str | os.PathLike, out: str | os.PathLike, *, quantize: s
 
     src, out = Path(src), Path(out).expanduser()
     meta = read_export_meta(src)
+    require_classifier(meta, "TFLite export")
     if quantize not in QUANTIZE_MODES:
         raise ConfigurationError(f"--quantize must be one of {', '.join(QUANTIZE_MODES)}, got {quantize!r}")
     if quantize.startswith("int8") and representative is None:

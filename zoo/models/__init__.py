@@ -41,6 +41,8 @@ _EXPORTS = {
     "natural_key": "_blocks",
     "scope_names": "_blocks",
     "build": "_builder",
+    "tag_words": "_tokens",
+    "answer": "_spans",
     "input_layer": "_builder",
     "STRATEGY_NAMES": "_distribute",
     "resolve_strategy": "_distribute",

@@ -124,7 +124,7 @@ class Backbone(keras.layers.Layer):
         self.io_local = _localhost_io()
         obj = zhub.load(spec.handle, sha256=spec.sha256, text_ops=spec.text_ops, tpu_io=self.io_local)
         self.format = zhub.module_format(obj)
-        self.pre = self._pack = self._audio_obj = self.seq_length = None  # set by contracts that use them
+        self.pre = self._pack = self._pair_pack = self._audio_obj = self.seq_length = None  # set by contracts that use them
         layer_kwargs = {"output_key": None, **self.contract.setup(self, obj)}
         if arguments := self.contract.module_arguments(spec):
             layer_kwargs["arguments"] = arguments

@@ -106,7 +106,8 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
     Args:
         name: a registered backbone, or a list of them (fusion: inputs become a dict keyed by name).
         task: a registered task (`zoo.list_tasks()`): classification, sentiment, binary,
-            multilabel, regression, embedding, or one from a plugin.
+            multilabel, regression, embedding, pair_classification / pair_regression (inputs
+            ``{"text_a", "text_b"}``), token_classification (one tag per word), or one from a plugin.
         num_classes: classes (classification, multilabel) or outputs (regression).
         freeze: ``"frozen"``, ``"full"``, ``"top:K"``, or a dict per backbone name.
             Default: ``"full"`` for BERT-style text, ``"frozen"`` otherwise.
@@ -143,6 +144,10 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
     if int(keras) == 3:
         from zoo.models._keras3_build import build3
 
+        if plan["task"].inputs:
+            raise ConfigurationError(f"task {plan['task'].name!r} is built with tf_keras only; drop keras=3",
+                                     task=plan["task"].name)
+
         return build3(plan, head=head, strategy=strategy, fusion=fusion, fusion_dim=fusion_dim, dropout=dropout,
                       mixed_precision=mixed_precision, bn_training=bn_training, **task_options)
     return _build2(plan, head=head, strategy=strategy, fusion=fusion, fusion_dim=fusion_dim, dropout=dropout,
@@ -171,6 +176,9 @@ def plan_build(name: Any, task: Any, *, num_classes: Any, freeze: Any, learning_
     if len({s.name for s in specs}) != len(specs):
         raise ConfigurationError(f"backbone names must be distinct, got {[s.name for s in specs]}")
     task_spec = task if isinstance(task, TaskSpec) else get_task(task)
+    if task_spec.inputs and len(specs) != 1:
+        raise ConfigurationError(f"task {task_spec.name!r} takes one backbone (its inputs {list(task_spec.inputs)} "
+                                 f"go through it), got {[s.name for s in specs]}", task=task_spec.name)
     for s in specs:
         if task_spec.modalities and s.modality not in task_spec.modalities:
             raise ConfigurationError(
@@ -217,16 +225,18 @@ def _build2(plan: dict, *, head: Any, strategy: Any, fusion: str, fusion_dim: An
     policy = mixed_policy(mixed_precision)
 
     with strat.scope():
-        inputs, features, backbones = {}, [], []
-        for s, f in zip(specs, freezes):
-            inp = input_layer(s)
-            bb = Backbone(s, bn_training=bn_training)
+        backbones = [Backbone(s, bn_training=bn_training) for s in specs]
+        for bb, f in zip(backbones, freezes):
             bb.set_freeze(f)
-            inputs[s.name] = inp
-            backbones.append(bb)
-            features.append(bb(inp))
-        feature_model = keras.Model(list(inputs.values()), features, name="features")
-        feat_inputs = [keras.Input(shape=(s.output_dim,), name=f"{s.name}_features") for s in specs]
+        if task_spec.features:  # the task makes the features: a text pair joined, one vector per word
+            inputs = {n: input_layer(specs[0], n) for n in task_spec.inputs or (specs[0].name,)}
+            features = [resolve_callable(task_spec.features)(backbones, inputs, options)]
+            feat_inputs = [keras.Input(shape=features[0].shape[1:], name=f"{task_spec.name}_features")]
+        else:
+            inputs = {s.name: input_layer(s) for s in specs}
+            features = [bb(inputs[s.name]) for s, bb in zip(specs, backbones)]
+            feat_inputs = [keras.Input(shape=(s.output_dim,), name=f"{s.name}_features") for s in specs]
+        feature_model = keras.Model(inputs if task_spec.inputs else list(inputs.values()), features, name="features")
         fused = _fuse(feat_inputs, [s.name for s in specs], fusion, fusion_dim)
         if policy:
             fused = keras.layers.Activation("linear", dtype=policy, name="to_compute_dtype")(fused)
@@ -239,7 +249,7 @@ def _build2(plan: dict, *, head: Any, strategy: Any, fusion: str, fusion_dim: An
         raw_inputs = list(inputs.values())
         # the head on the backbone outputs already traced (one symbolic pass through each module)
         outputs = head_model(features if len(features) > 1 else features[0])
-        model_inputs = inputs if len(specs) > 1 else raw_inputs[0]
+        model_inputs = inputs if len(inputs) > 1 else raw_inputs[0]
         model = ZooModel(inputs=model_inputs, outputs=outputs, name=f"zoo_{task_spec.name}")
 
     parts = model.zoo
@@ -250,6 +260,7 @@ def _build2(plan: dict, *, head: Any, strategy: Any, fusion: str, fusion_dim: An
         "freeze": dict(zip([s.name for s in specs], freezes)), "learning_rate": learning_rate,
         "layer_decay": layer_decay, "head_learning_rate": head_learning_rate, "fusion": fusion, "class_names": list(class_names) if class_names else None,
         "mixed_precision_policy": policy, "task_options": {k: v for k, v in options.items() if k != "hidden_layers"},
+        "inputs": list(task_spec.inputs) or None,
     }
     base = set_lr_scales(model, layer_decay, learning_rate)
     compile_model(model, make_optimizer(specs, freezes, base), mixed_precision=bool(policy))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zoo.models._metrics import ShareMetric
 from zoo.tfk import keras, tf
 
 __all__ = ["DistillationLoss", "LabeledAccuracy", "distillation_compile"]
@@ -52,27 +53,14 @@ class DistillationLoss(keras.losses.Loss):
 
 
 @keras.utils.register_keras_serializable(package="zoo")
-class LabeledAccuracy(keras.metrics.Metric):
+class LabeledAccuracy(ShareMetric):
     """Accuracy of the student on the labeled rows (label >= 0) of ``[label, teacher...]`` targets."""
 
-    def __init__(self, name: str = "accuracy", **kwargs: Any):
-        super().__init__(name=name, **kwargs)
-        self.correct = self.add_weight(name="correct", initializer="zeros")
-        self.count = self.add_weight(name="count", initializer="zeros")
-
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+    def counts(self, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
         label = tf.cast(tf.cast(y_true, tf.float32)[:, 0], tf.int64)
         labeled = tf.cast(label >= 0, tf.float32)
         hit = tf.cast(tf.equal(tf.argmax(y_pred, axis=-1), label), tf.float32) * labeled
-        self.correct.assign_add(tf.reduce_sum(hit))
-        self.count.assign_add(tf.reduce_sum(labeled))
-
-    def result(self) -> Any:
-        return tf.math.divide_no_nan(self.correct, self.count)
-
-    def reset_state(self) -> None:
-        self.correct.assign(0.0)
-        self.count.assign(0.0)
+        return tf.reduce_sum(hit), tf.reduce_sum(labeled)
 
 
 def distillation_compile(*, num_classes: int, options: dict) -> tuple[Any, list]:

@@ -25,12 +25,24 @@ class InputWarning(ZooWarning):
     """Input that zoo handled but that may not be what the user meant."""
 
 
-def check_inputs(specs: list[BackboneSpec], x: Any, *, fused: bool = False) -> None:
-    """Validate raw inputs for a model over ``specs`` (a dict keyed by backbone name when fused).
+def check_inputs(specs: list[BackboneSpec], x: Any, *, fused: bool = False, names: Any = None) -> None:
+    """Validate raw inputs for a model over ``specs`` (a dict keyed by backbone name when fused; keyed
+    by ``names``, each for ``specs[0]``, for a task with named inputs such as a text pair).
 
     Example:
         check_inputs([zoo.get("use")], ["a sentence"])
     """
+    if names:
+        if not isinstance(x, dict) or set(x) != set(names):
+            got = f"keys {sorted(x)}" if isinstance(x, dict) else type(x).__name__
+            raise InputError(f"this model takes a dict with keys {list(names)}, e.g. "
+                             f"{{{', '.join(repr(n) + ': [...]' for n in names)}}}; got {got}")
+        sizes = {n: len(x[n]) for n in names if hasattr(x[n], "__len__")}
+        if len(set(sizes.values())) > 1:
+            raise InputError(f"the inputs {list(names)} must have one entry per example, got lengths {sizes}")
+        for n in names:
+            check_one(specs[0], x[n])
+        return
     if fused or isinstance(x, dict):
         if not isinstance(x, dict):
             names = ", ".join(repr(s.name) for s in specs)

@@ -74,7 +74,7 @@ class ZooModel(keras.Model):
     def _check(self, x: Any) -> None:
         specs = [b.spec for b in self.zoo.backbones]
         if specs and not isinstance(x, (tf.data.Dataset, keras.utils.Sequence)) and x is not None:
-            check_inputs(specs, x, fused=len(specs) > 1)
+            check_inputs(specs, x, fused=len(specs) > 1, names=self.zoo.config.get("inputs"))
 
     def predict(self, x: Any, *args: Any, **kwargs: Any) -> Any:
         self._check(x)

@@ -43,6 +43,7 @@ class Contract:
     fine_tune_rate: ClassVar[float] = 1e-4  # the backbone's default rate when it trains
     fine_tune_adamw: ClassVar[bool] = False  # AdamW with linear warm-up and decay (BERT recipe) when it trains
     poolings: ClassVar[tuple[str, ...]] = ("output",)  # the entry's ``pooling`` values it supports
+    packs_pairs: ClassVar[bool] = False  # called on [a, b]: one joint encoding of a text pair (BERT's two segments)
 
     def describe(self) -> str:
         """``"name (modality)"``, for messages and ``zoo info``."""
@@ -65,6 +66,16 @@ class Contract:
         """What ``hub.KerasLayer`` wraps: the loaded object itself, or (a module whose documented call
         is a named function, like Perch's ``infer_tf``) a ``tf.Module`` that makes that call."""
         return obj
+
+    def word_features(self, backbone: Any, text: Any, max_words: int, training: Any = None,
+                      prefix: Any = None) -> tuple[Any, Any]:
+        """Token and span tasks: sentences -> (``[B, max_words, H]`` one vector per space-separated word,
+        ``[B, max_words]`` mask of the words there), read after ``prefix`` (a question) when given. Contracts
+        whose modules give per-token outputs (BERT-style) implement it."""
+        from zoo.errors import ConfigurationError
+
+        raise ConfigurationError(f"backbone {backbone.spec.name!r} ({self.name}) gives one vector per text, not per "
+                                 "word; token classification needs a BERT-style encoder (e.g. bert_small)")
 
     def module_arguments(self, spec: Any) -> dict:
         """Extra keyword arguments of every call into the module besides its input (e.g. TRILL's

@@ -13,6 +13,8 @@ from __future__ import annotations
 from zoo.registry._hookspecs import hookimpl
 from zoo.registry._taskspec import TaskSpec
 
+PAIR_INPUTS = ("text_a", "text_b")
+
 BUILTIN_TASKS = (
     TaskSpec(name="classification", description="single-label classification, softmax, integer labels",
              head="zoo.models._heads:softmax_head", compile="zoo.models._heads:classification_compile",
@@ -33,6 +35,24 @@ BUILTIN_TASKS = (
                                               "targets [label or -1, teacher probabilities]",
              head="zoo.models._heads:softmax_head", compile="zoo.models._distill_loss:distillation_compile",
              needs_num_classes=True, label_kind="distillation"),
+    TaskSpec(name="pair_classification", description="two texts per example (paraphrase, entailment), softmax; "
+                                                     "inputs {'text_a', 'text_b'}",
+             head="zoo.models._heads:softmax_head", compile="zoo.models._heads:classification_compile",
+             needs_num_classes=True, modalities=("text",), label_kind="int", inputs=PAIR_INPUTS,
+             features="zoo.models._pairs:pair_features"),
+    TaskSpec(name="pair_regression", description="a real-valued score per text pair (similarity); "
+                                                 "inputs {'text_a', 'text_b'}",
+             head="zoo.models._heads:linear_head", compile="zoo.models._heads:regression_compile",
+             modalities=("text",), label_kind="float", inputs=PAIR_INPUTS, features="zoo.models._pairs:pair_features"),
+    TaskSpec(name="token_classification", description="one tag per word (NER, POS) for BERT-style encoders; "
+                                                      "sentences of space-separated words, option max_words (64)",
+             head="zoo.models._heads:softmax_head", compile="zoo.models._tokens:token_compile",
+             needs_num_classes=True, modalities=("text",), label_kind="token",
+             features="zoo.models._tokens:token_features"),
+    TaskSpec(name="question_answering", description="extractive QA: the answer's start and end word in the context "
+                                                    "(BERT-style encoders); inputs {'question', 'context'}",
+             head="zoo.models._spans:span_head", compile="zoo.models._spans:span_compile", modalities=("text",),
+             label_kind="span", inputs=("question", "context"), features="zoo.models._spans:span_features"),
 )
 
 

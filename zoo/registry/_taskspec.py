@@ -41,14 +41,21 @@ class TaskSpec:
 
     Fields:
         name: registry name used in ``zoo.build(..., task=name)``.
-        description: one line for ``zoo list --tasks``.
+        description: one line for ``zoo tasks``.
         head: ``"module:function"`` or callable ``(features, *, num_classes, options) -> outputs``
             building the task's output layer(s) with tf_keras.
         compile: ``"module:function"`` or callable ``(*, num_classes, options) -> (loss, metrics)``.
         needs_num_classes: ``num_classes`` is required.
         modalities: modalities it applies to (empty: all).
-        label_kind: ``"int"``, ``"binary"``, ``"multi_hot"``, ``"float"`` or ``"none"``.
+        label_kind: ``"int"``, ``"binary"``, ``"multi_hot"``, ``"float"``, ``"token"`` (``[max_words]``
+            ids, ``-1`` past the last word) or ``"none"``.
         default_lr: learning rate when the user gives none (None: per backbone default).
+        inputs: names of the raw inputs of one example when it has several (``("text_a",
+            "text_b")`` for sentence pairs); the model then takes a dict keyed by them. Empty: one
+            input per backbone.
+        features: ``"module:function"`` or callable ``(backbones, inputs, options) -> features``: the
+            tensor the head sees, from the Keras ``inputs`` (named by ``inputs``, else the one raw input)
+            and the task options: a text pair joined, one vector per word (None: each backbone's embedding).
 
     Example:
         >>> TaskSpec(name="t", head="m:f").modalities
@@ -63,3 +70,5 @@ class TaskSpec:
     modalities: tuple[str, ...] = ()
     label_kind: str = "int"
     default_lr: float | None = None
+    inputs: tuple[str, ...] = ()
+    features: str | Callable | None = None

@@ -73,10 +73,10 @@ _EXPORTS = {
     "KEEP_CHECKPOINTS": "_rundir",
     "RUN_FILES": "_rundir",
     "RunDir": "_rundir",
-    "CSV_SUFFIXES": "_train",
+    "CSV_SUFFIXES": "_data",
     "TrainResult": "_train",
     "check_config": "_train",
-    "load_data": "_train",
+    "load_data": "_data",
     "supported_task": "_train",
     "train_run": "_train",
 }

@@ -220,7 +220,7 @@ def predict_files(run: str | os.PathLike, data: str | os.PathLike, out: str | os
         predict_files("runs/flowers", "incoming/**.jpg", "out/pred").outputs
         # -> 5000
     """
-    from zoo.export import read_export_meta
+    from zoo.export import read_export_meta, require_classifier
     from zoo.hub import tree_sha256
 
     import_beam()
@@ -229,6 +229,7 @@ def predict_files(run: str | os.PathLike, data: str | os.PathLike, out: str | os
     run = Path(run).expanduser()
     model_dir = run / "model" if (run / "model" / "saved_model.pb").is_file() else run
     meta = read_export_meta(model_dir)
+    require_classifier(meta, "zoo predict --data")
     pattern = _pattern(data)
     out = prepare_out(out, overwrite)
     started = time.perf_counter()

@@ -51,7 +51,7 @@ class Teacher:
 
 def open_teacher(path: str | os.PathLike) -> Teacher:
     """Load a teacher from a run folder or an exported zoo SavedModel."""
-    from zoo.export import load_model, read_export_meta
+    from zoo.export import load_model, read_export_meta, require_classifier
     from zoo.models.contracts import contract_for_export
     from zoo.runs._rundir import RunDir
 
@@ -62,6 +62,7 @@ def open_teacher(path: str | os.PathLike) -> Teacher:
         raise ConfigurationError(f"teacher '{path}' is not a finished zoo run folder or an exported zoo model "
                                  "(no model/saved_model.pb); train it first with `zoo train`", teacher=str(path))
     meta = read_export_meta(model_dir)
+    require_classifier(meta, "distillation")
     loaded = load_model(model_dir)
     contract = contract_for_export(meta)
     fn, key = loaded.signatures[contract.eval_signature], contract.eval_input_key(meta)
@@ -141,7 +142,7 @@ def distill_inputs(cfg: Any, spec: Any, run_path: Path, say: Callable[[str], Any
 
     from zoo import data as zdata
     from zoo.models.contracts import contract_for
-    from zoo.runs._train import load_data
+    from zoo.runs._data import load_data
 
     teacher = open_teacher(cfg.teacher)
     if teacher.meta["modality"] != spec.modality:

@@ -41,11 +41,18 @@ def evaluate_export(model_dir: Path, meta: dict, info: dict, data_path: Path, *,
     from zoo.models.contracts import contract_for_export
     from zoo.runs._reports import classification_report
     from zoo.runs._rundir import RunConfig
-    from zoo.runs._train import load_data
+    from zoo.runs._data import load_data
 
-    cfg = RunConfig.from_dict(info["config"]) if info.get("config") else RunConfig(backbone=meta["backbone"], data="")
+    cfg = RunConfig.from_dict(info["config"]) if info.get("config") else RunConfig(
+        backbone=meta["backbone"], data="", task="pair_classification" if meta.get("task_inputs") else "classification")
     data = load_data(cfg, export_spec(meta), path=data_path, val_split=None, shuffle=False)
     names = list(meta["class_names"])
+    if meta.get("task") == "token_classification":  # the task's metric: entity-level precision / recall / F1
+        from zoo.runs._entities import dataset_entity_scores
+
+        fn = (loaded if loaded is not None else load_model(model_dir)).signatures["serving_default"]
+        scores = dataset_entity_scores(lambda x: fn(text=x)["tags"].numpy(), data.train, names)
+        return {"task": meta["task"], **scores, "n_sentences": data.summary.n_examples, "data": str(data_path)}
     unknown = [c for c in data.class_names if c not in names]
     if unknown:
         raise DataError(f"classes {unknown} of '{data_path}' are not classes of the model ({', '.join(names)}); "
@@ -56,7 +63,7 @@ def evaluate_export(model_dir: Path, meta: dict, info: dict, data_path: Path, *,
     fn, key = loaded.signatures[contract.eval_signature], contract.eval_input_key(meta)
     ys, scores = [], []
     for x, y in data.train:
-        scores.append(fn(**{key: x})["scores"].numpy())
+        scores.append(fn(**(x if meta.get("task_inputs") else {key: x}))["scores"].numpy())  # a pair: by name
         ys.append(remap[y.numpy()])
     report = classification_report(np.concatenate(ys), np.concatenate(scores), names)
     report["n_skipped"] = data.summary.n_skipped

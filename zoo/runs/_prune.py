@@ -96,7 +96,7 @@ def prune_run(run_path: str | os.PathLike, *, sparsity: float = 0.5, epochs: int
     from zoo.export import save_model
     from zoo.registry import get, get_task
     from zoo.runs._rundir import RunDir
-    from zoo.runs._train import load_data
+    from zoo.runs._data import load_data
     from zoo.tfk import keras
 
     if not (isinstance(sparsity, (int, float)) and 0 < sparsity < 1):

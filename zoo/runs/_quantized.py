@@ -51,7 +51,7 @@ def run_examples(info: dict, meta: dict, split: str) -> tuple[list, np.ndarray, 
     read as the run read them. Raises `ConfigurationError` when the run's data are gone."""
     from zoo.runs._evaluate import export_spec
     from zoo.runs._rundir import RunConfig
-    from zoo.runs._train import load_data
+    from zoo.runs._data import load_data
 
     if not info.get("config"):
         raise ConfigurationError("this is an exported model, not a run folder: the accuracy report needs the run's "

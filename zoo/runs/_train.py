@@ -1,8 +1,8 @@
 """The ``zoo train`` pipeline: data folder or CSV -> model -> per-epoch checkpoints -> exported run directory.
 
 `check_config` validates every argument before TensorFlow is loaded; `train_run` does
-the work (used by ``zoo train`` and ``zoo demo``); `load_data` reads a run's data the
-way training did (``zoo evaluate`` uses it on new data).
+the work (used by ``zoo train`` and ``zoo demo``); it reads data with `zoo.runs.load_data`
+(``zoo evaluate`` reads new data the same way).
 
 Example:
     cfg = RunConfig(backbone="starter_text", data="data/reviews", schedule="frozen:3@1e-2,top:1:1@1e-3")
@@ -23,13 +23,11 @@ from typing import Any, Callable
 from zoo.errors import ConfigurationError, DataError
 from zoo.atomic import atomic_write_json, atomic_write_text
 from zoo.runs._checkpoints import checkpoint_callback, restore_latest
+from zoo.runs._data import CSV_SUFFIXES, load_data
 from zoo.runs._provenance import provenance
 from zoo.runs._rundir import RunConfig, RunDir
 
-__all__ = ["TrainResult", "check_config", "load_data", "train_run", "supported_task", "CSV_SUFFIXES"]
-
-CSV_SUFFIXES = (".csv", ".tsv")
-
+__all__ = ["TrainResult", "check_config", "train_run", "supported_task"]
 
 @dataclass
 class TrainResult:
@@ -57,7 +55,7 @@ def supported_task(task: Any) -> bool:
         >>> import zoo; supported_task(zoo.get_task("classification")), supported_task(zoo.get_task("regression"))
         (True, False)
     """
-    return task.label_kind in ("int", "binary") and task.name != "embedding"
+    return task.label_kind in ("int", "binary", "token") and task.name != "embedding"
 
 
 def check_config(cfg: RunConfig) -> tuple[Any, Any]:
@@ -75,15 +73,16 @@ def check_config(cfg: RunConfig) -> tuple[Any, Any]:
     spec = zoo.get(cfg.backbone)
     task = zoo.get_task(cfg.task)
     if not supported_task(task):
-        raise ConfigurationError(f"zoo train learns class labels; task {task.name!r} needs other targets: use "
-                                 "classification, binary or sentiment here, or the Python API (zoo.build / zoo.fit)")
+        raise ConfigurationError(f"zoo train learns class labels (or word tags); task {task.name!r} needs other "
+                                 "targets: use classification, binary, sentiment, pair_classification or "
+                                 "token_classification here, or the Python API (zoo.build / zoo.fit)")
     if task.modalities and spec.modality not in task.modalities:
         raise ConfigurationError(f"task {task.name!r} is for {'/'.join(task.modalities)} backbones, but {spec.name!r} "
                                  f"is {spec.modality}; use --task classification")
     data = Path(cfg.data).expanduser()
     if not data.exists():
         raise DataError(f"--data '{cfg.data}' does not exist; pass a folder with one sub-folder per class, or a .csv file")
-    if data.is_file() and data.suffix.lower() not in CSV_SUFFIXES:
+    if data.is_file() and data.suffix.lower() not in CSV_SUFFIXES and task.label_kind != "token":  # CoNLL: any name
         raise DataError(f"--data '{cfg.data}' is a {data.suffix or 'extension-less'} file; pass a folder with one "
                         "sub-folder per class, or a .csv/.tsv file")
     if any([cfg.csv_text_column, cfg.csv_image_column, cfg.csv_audio_column]) and not data.is_file():
@@ -108,35 +107,6 @@ def check_config(cfg: RunConfig) -> tuple[Any, Any]:
 
     check_distill(cfg, spec)
     return spec, task
-
-
-def load_data(cfg: RunConfig, spec: Any, *, path: str | os.PathLike | None = None, val_split: float | None = -1.0,
-              shuffle: bool = True) -> Any:
-    """Load a class folder or CSV as a `zoo.data.Dataset` the way the run ``cfg`` does (image size, rate, columns).
-
-    ``val_split=-1`` means the run's own split; ``None`` keeps every example in ``train``.
-
-    Example:
-        ds = load_data(cfg, zoo.get(cfg.backbone), path="data/test", val_split=None, shuffle=False)
-    """
-    from zoo import data as zdata
-
-    path = Path(path if path is not None else cfg.data).expanduser()
-    split = cfg.val_split if val_split == -1.0 else val_split
-    split = split or None
-    from zoo.models.contracts import contract_for
-
-    kw: dict = {"batch_size": cfg.batch_size, "val_split": split, "seed": cfg.seed,
-                **contract_for(spec).loader_options(spec)}
-    if path.is_file():
-        if path.suffix.lower() not in CSV_SUFFIXES:
-            raise DataError(f"'{path}' is not a .csv/.tsv file or a folder of class sub-folders")
-        return zdata.from_csv(path, text_column=cfg.csv_text_column, image_column=cfg.csv_image_column,
-                              audio_column=cfg.csv_audio_column, label_column=cfg.csv_label_column,
-                              modality=spec.modality, **kw)
-    if not path.exists():
-        raise DataError(f"data path '{path}' does not exist; pass a folder with one sub-folder per class, or a .csv file")
-    return zdata.from_folder(path, spec.modality, shuffle=shuffle, **kw)
 
 
 def _summary(data: Any) -> dict:
@@ -268,7 +238,7 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
         save_model(model, run.model_dir, spec=spec, class_names=class_names, binary=binary,
                    extra={"task": task.name, "seed": cfg.seed, **({"distilled_from": cfg.teacher} if cfg.teacher else {})})
         atomic_write_text(run.labels_path, "".join(f"{c}\n" for c in class_names))
-        if val_data is not None:
+        if val_data is not None and task.label_kind != "token":
             _log_confusion(model, val_data, class_names, run.path / "tensorboard", step=cfg.total_epochs,
                            title=f"{spec.name}: validation confusion matrix")
         final = _final_metrics(history)
@@ -282,6 +252,10 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
             "optimizer_restored": bool(getattr(callback, "optimizer_restored", False)) if ck else None,
             "seconds": round(time.time() - started, 2),
         }
+        if task.label_kind == "token" and val_data is not None:  # the task's own metric: entity-level F1
+            from zoo.runs._entities import dataset_entity_scores
+
+            metrics["entities"] = dataset_entity_scores(lambda x: model.predict(x, verbose=0), val_data, class_names)
         if prepared is not None:
             from zoo.runs._distill import distill_report
 

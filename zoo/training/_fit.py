@@ -77,7 +77,8 @@ def fit(model: ZooModel, data: Any, *, epochs: int | None = None, schedule: Free
         raise ConfigurationError(f"zoo.fit takes a model from zoo.build, got {type(model).__name__}; use model.fit for others")
     parts = model.zoo
     if isinstance(data, (tuple, list)) and len(data) == 2 and not isinstance(data[0], tf.data.Dataset):
-        check_inputs([b.spec for b in parts.backbones], data[0], fused=len(parts.backbones) > 1)
+        check_inputs([b.spec for b in parts.backbones], data[0], fused=len(parts.backbones) > 1,
+                     names=parts.config.get("inputs"))
     ds = as_dataset(data, batch_size, shuffle=True)
     val = as_dataset(validation_data, batch_size) if validation_data is not None else None
     if val is None:

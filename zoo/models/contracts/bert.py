@@ -5,7 +5,9 @@
 ``tokenize`` + ``bert_pack_inputs(segments, seq_length=S)``), then
 ``encoder(that dict, training) -> {pooled_output, sequence_output, encoder_outputs, default}``.
 The embedding is the entry's ``output_key`` (``pooled_output``) or, with
-``pooling = "mean"``, the mean of ``sequence_output`` over the real tokens.
+``pooling = "mean"``, the mean of ``sequence_output`` over the real tokens. A text pair
+``[a, b]`` is one sequence ``[CLS] a [SEP] b [SEP]``: the preprocessor's ``tokenize`` on
+each, then ``bert_pack_inputs`` with two segments (``input_type_ids`` 0 then 1).
 
 Example:
     >>> BertEncoder().families
@@ -54,6 +56,7 @@ class BertEncoder(TextContract):
     fine_tune_rate = 3e-5
     fine_tune_adamw = True
     poolings = ("output", "mean")
+    packs_pairs = True
 
     def setup(self, backbone: Any, obj: Any) -> dict:
         from zoo import hub as zhub
@@ -68,6 +71,7 @@ class BertEncoder(TextContract):
         own = default_seq_length(pre_obj)
         backbone.seq_length = spec.seq_length or own
         backbone._pack = None
+        backbone._pair_pack = pre_obj if hasattr(pre_obj, "tokenize") and hasattr(pre_obj, "bert_pack_inputs") else None
         if backbone.seq_length != own:
             if not (hasattr(pre_obj, "tokenize") and hasattr(pre_obj, "bert_pack_inputs")):
                 raise ModuleLoadError(
@@ -75,10 +79,17 @@ class BertEncoder(TextContract):
                     f"{own}, but {spec.preprocessor} has no tokenize/bert_pack_inputs to pack other lengths; "
                     f"drop seq_length from the registry entry")
             backbone._pack = pre_obj
-        return {"output_key": None if spec.pooling == "mean" else spec.output_key}
+        return {"output_key": None}  # the whole output dict: `call` picks the embedding, `word_features` the tokens
 
     def encode(self, backbone: Any, inputs: Any) -> Any:
-        """Strings -> the encoder's input dict (the preprocessor, or tokenize + pack)."""
+        """Strings (or a pair ``[a, b]``) -> the encoder's input dict (the preprocessor, or tokenize + pack)."""
+        if isinstance(inputs, (list, tuple)) and len(inputs) == 2 and not isinstance(inputs[0], (str, bytes)):
+            pack = backbone._pair_pack
+            if pack is None:
+                raise ModuleLoadError(f"backbone {backbone.spec.name!r}: packing a text pair needs the preprocessor's "
+                                      f"tokenize and bert_pack_inputs, which {backbone.spec.preprocessor} lacks")
+            segments = [pack.tokenize(as_utf8(t)) for t in inputs]
+            return pack.bert_pack_inputs(segments, seq_length=backbone.seq_length)
         text = as_utf8(inputs)
         pack = backbone._pack
         if pack is not None:
@@ -89,8 +100,38 @@ class BertEncoder(TextContract):
         encoded = self.encode(backbone, inputs)
         out = backbone.module(encoded, training=training)
         if backbone.spec.pooling == "mean":
-            out = _masked_mean(out, encoded, backbone.spec)
-        return out
+            return _masked_mean(out, encoded, backbone.spec)
+        return out[backbone.spec.output_key or "pooled_output"] if isinstance(out, dict) else out
+
+    def word_features(self, backbone: Any, text: Any, max_words: int, training: Any = None,
+                      prefix: Any = None) -> tuple[Any, Any]:
+        """Sentences (words separated by spaces) -> ``([B, max_words, H]`` the ``sequence_output`` at each word's
+        first word piece, ``[B, max_words]`` True where a word is there and its first piece was packed). With
+        ``prefix`` (e.g. questions) the pair ``[CLS] prefix [SEP] text [SEP]`` is encoded and ``text``'s words read."""
+        import tensorflow as tf
+
+        pack = backbone._pair_pack
+        if pack is None:
+            raise ModuleLoadError(f"backbone {backbone.spec.name!r}: word-level features need the preprocessor's "
+                                  f"tokenize and bert_pack_inputs, which {backbone.spec.preprocessor} lacks")
+        words = tf.strings.split(as_utf8(text))[:, :max_words]  # [B, (W)]
+        pieces = pack.tokenize(words.flat_values)  # [Nw, (sub-words), (pieces)]: BERT splits "U.S." further
+        pieces = pieces.merge_dims(1, 2) if pieces.ragged_rank > 1 else pieces
+        per_sentence = tf.RaggedTensor.from_row_splits(pieces, words.row_splits)  # [B, (W), (P)]
+        segments = [per_sentence] if prefix is None else [pack.tokenize(as_utf8(prefix)), per_sentence]
+        encoded = pack.bert_pack_inputs(segments, seq_length=backbone.seq_length)
+        seq = tf.cast(backbone.module(encoded, training=training)["sequence_output"], tf.float32)  # [B, S, H]
+        mask = tf.cast(encoded["input_mask"], tf.int32)
+        if prefix is None:  # [CLS] text [SEP]: the text's pieces start at 1; trimming keeps its first ones
+            start, kept = tf.ones_like(mask[:, 0]), tf.reduce_sum(mask, axis=1) - 2
+        else:  # [CLS] prefix [SEP] text [SEP]: the text is segment 1
+            second = tf.cast(tf.equal(encoded["input_type_ids"], 1), tf.int32) * mask
+            start, kept = tf.argmax(second, axis=1, output_type=tf.int32), tf.reduce_sum(second, axis=1) - 1
+        counts = tf.cast(per_sentence.row_lengths(axis=2).to_tensor(0, shape=[None, max_words]), tf.int32)
+        offset = tf.cumsum(counts, axis=1, exclusive=True)  # the word's first piece among the text's pieces
+        valid = (counts > 0) & (offset < kept[:, None])
+        picked = tf.gather(seq, tf.minimum(start[:, None] + offset, tf.shape(seq)[1] - 1), batch_dims=1)
+        return picked * tf.cast(valid, tf.float32)[..., None], valid
 
     def export_objects(self, backbone: Any) -> list:
         return [backbone._pack] if backbone._pack is not None else []

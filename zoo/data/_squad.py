@@ -1,0 +1,149 @@
+"""SQuAD v1.1 / v2.0 files: questions on contexts, answers as word spans, and SQuAD's exact match and F1.
+
+Answers are located on the context's space-separated words: the words that overlap the
+answer's characters (``answer_start`` .. its end). Contexts longer than ``max_words`` words are
+cut into windows every ``stride`` words; a training example is each window that holds the
+whole answer. SQuAD v2.0's unanswerable questions are left out (and counted): zoo's span
+head always picks a span.
+
+Example:
+    >>> squad_scores({"q1": "the Eiffel Tower"}, {"q1": ["Eiffel Tower", "tower"]})
+    {'exact_match': 1.0, 'f1': 1.0, 'count': 1}
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import re
+import string
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from zoo.errors import DataError
+
+__all__ = ["read_squad", "from_squad", "squad_scores", "answer_words", "normalize_answer"]
+
+
+def read_squad(path: str | os.PathLike) -> list[dict]:
+    """The questions of a SQuAD JSON file: ``{"id", "question", "context", "answers": [text], "starts": [char],
+    "impossible"}`` each (v2.0's ``is_impossible`` read, v1.1's absent = False)."""
+    path = Path(path).expanduser()
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        articles = doc["data"]
+    except FileNotFoundError:
+        raise DataError(f"SQuAD file '{path}' does not exist") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"'{path}' is not a SQuAD JSON file ({{'data': [{{'paragraphs': [...]}}]}}): {exc}") from None
+    out = []
+    for article in articles:
+        for para in article.get("paragraphs", []):
+            for qa in para.get("qas", []):
+                answers = qa.get("answers", [])
+                out.append({"id": str(qa.get("id", len(out))), "question": qa["question"], "context": para["context"],
+                            "answers": [a["text"] for a in answers], "starts": [int(a["answer_start"]) for a in answers],
+                            "impossible": bool(qa.get("is_impossible", False)) or not answers})
+    if not out:
+        raise DataError(f"SQuAD file '{path}' has no questions")
+    return out
+
+
+def answer_words(context: str, start: int, text: str) -> tuple[int, int] | None:
+    """``(first, last)`` indices of the space-separated words of ``context`` that the answer's characters overlap
+    (None if the answer is not at ``start``).
+
+    Example:
+        >>> answer_words("Merkel visited Paris, then Rome.", 15, "Paris")
+        (2, 2)
+    """
+    if context[start:start + len(text)] != text or not text.strip():
+        return None
+    spans = [m.span() for m in re.finditer(r"\S+", context)]
+    end = start + len(text)
+    hit = [i for i, (a, b) in enumerate(spans) if a < end and b > start]
+    return (hit[0], hit[-1]) if hit else None
+
+
+def from_squad(path: str | os.PathLike, *, max_words: int = 128, stride: int = 64, batch_size: int = 32,
+               val_split: float | None = None, seed: int = 42) -> Any:
+    """A `zoo.data.Dataset` of ``({"question", "context"}, [start_word, end_word])`` windows for
+    ``task="question_answering"`` (the model's ``max_words`` must equal this one). ``summary.class_counts``
+    counts the examples kept, the unanswerable questions and the answers no window holds whole."""
+    from zoo.data._dataset import DataSummary, Dataset, _check_args, _positive_int
+    from zoo.data._pipelines import _split
+
+    val_split = _check_args(batch_size, val_split, seed)
+    max_words, stride = _positive_int(max_words, "max_words"), _positive_int(stride, "stride")
+    questions, contexts, labels = [], [], []
+    counts = collections.Counter()
+    for ex in read_squad(path):
+        if ex["impossible"]:
+            counts["unanswerable (left out)"] += 1
+            continue
+        span = answer_words(ex["context"], ex["starts"][0], ex["answers"][0])
+        if span is None:
+            raise DataError(f"SQuAD file '{path}', question {ex['id']}: answer {ex['answers'][0]!r} is not at "
+                            f"character {ex['starts'][0]} of its context")
+        words = ex["context"].split()
+        kept = 0
+        for lo in range(0, max(len(words) - max_words, 0) + stride, stride):
+            if lo <= span[0] and span[1] < lo + max_words:
+                questions.append(ex["question"]), contexts.append(" ".join(words[lo:lo + max_words]))
+                labels.append((span[0] - lo, span[1] - lo))
+                kept += 1
+            if lo + max_words >= len(words):
+                break
+        counts["examples" if kept else "answer in no window (left out)"] += kept or 1
+    if not labels:
+        raise DataError(f"SQuAD file '{path}' has no answerable question whose answer fits in {max_words} words")
+    y = np.asarray(labels, np.int32)
+    x = {"question": np.asarray(questions, object), "context": np.asarray(contexts, object)}
+    train, val = _split(np.zeros(len(y), np.int32), 1, val_split, seed)
+
+    def pipeline(idx: np.ndarray, shuffle: bool) -> Any:
+        import tensorflow as tf
+
+        ds = tf.data.Dataset.from_tensor_slices(({k: v[idx].astype(str) for k, v in x.items()}, y[idx]))
+        ds = ds.shuffle(len(idx), seed=seed, reshuffle_each_iteration=True) if shuffle else ds
+        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+    return Dataset(pipeline(train, True), pipeline(val, False) if len(val) else None, [],
+                   DataSummary(dict(counts), len(train), len(val)), "text")
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD's normalisation: lower case, no punctuation, no articles (a, an, the), single spaces.
+
+    Example:
+        >>> normalize_answer("The  Eiffel-Tower!")
+        'eiffeltower'
+    """
+    text = "".join(c for c in text.lower() if c not in set(string.punctuation))
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+
+
+def _f1(pred: str, gold: str) -> float:
+    p, g = normalize_answer(pred).split(), normalize_answer(gold).split()
+    common = sum((collections.Counter(p) & collections.Counter(g)).values())
+    if not p or not g:
+        return float(p == g)
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def squad_scores(predictions: dict[str, str], answers: dict[str, Sequence[str]]) -> dict:
+    """SQuAD v1.1's exact match and F1 (fractions), each the best over a question's gold answers, averaged over
+    the questions in ``answers`` (a missing prediction counts as wrong)."""
+    em = f1 = 0.0
+    for qid, golds in answers.items():
+        pred = predictions.get(qid, "")
+        em += max(float(normalize_answer(pred) == normalize_answer(g)) for g in golds)
+        f1 += max(_f1(pred, g) for g in golds)
+    n = max(len(answers), 1)
+    return {"exact_match": em / n, "f1": f1 / n, "count": len(answers)}

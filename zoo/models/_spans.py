@@ -1,0 +1,131 @@
+"""Extractive question answering: the answer is a span of the context's words.
+
+The question and the context are packed as one pair, ``[CLS] question [SEP] context [SEP]``;
+each context word is read at its first word piece (`Contract.word_features` with the question as
+prefix) and the head gives, per word, the probability that the answer starts there and that it
+ends there (``[B, max_words, 2]``, softmax over the words). Labels are ``[start, end]`` word indices
+(inclusive). `answer` decodes the best span (``end >= start``, at most ``max_answer_words`` long)
+and runs contexts longer than ``max_words`` words as overlapping windows.
+
+Example:
+    import zoo
+    model = zoo.build("bert_base", task="question_answering", max_words=128)
+    zoo.answer(model, ["Where did Merkel go?"], ["Angela Merkel visited Paris in May ."])
+    # -> [{'answer': 'Paris', 'score': 0.93, 'start': 3, 'end': 3}]
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from zoo.errors import ConfigurationError
+from zoo.models._tokens import WordFeatures, word_backbone
+from zoo.models._metrics import ShareMetric
+from zoo.tfk import keras, tf
+
+__all__ = ["span_features", "span_head", "span_compile", "SpanLoss", "SpanAccuracy", "best_span", "answer",
+           "DEFAULT_CONTEXT_WORDS"]
+
+DEFAULT_CONTEXT_WORDS = 128
+
+
+def span_features(backbones: list, inputs: dict, options: dict) -> Any:
+    """The task's features: a vector per context word, the question packed before the context."""
+    bb, max_words = word_backbone(backbones, "question answering", options, DEFAULT_CONTEXT_WORDS)
+    return WordFeatures(bb, max_words, prefixed=True)([inputs["question"], inputs["context"]])
+
+
+def span_head(features: Any, *, num_classes: Any = None, options: dict) -> Any:
+    """Start / end probabilities per word, ``[B, max_words, 2]`` (softmax over the words that are there)."""
+    x = keras.layers.Dropout(options.get("dropout", 0.0))(features)
+    logits = keras.layers.Dense(2, name="span_logits")(x)
+
+    def masked_softmax(args: Any) -> Any:
+        logits, feats = args
+        there = tf.reduce_any(tf.not_equal(feats, 0.0), axis=-1, keepdims=True)  # [B, W, 1]
+        logits = tf.where(there, tf.cast(logits, tf.float32), -1e9)
+        return tf.nn.softmax(logits, axis=1)
+
+    return keras.layers.Lambda(masked_softmax, name="span_probabilities", dtype="float32")([logits, features])
+
+
+@keras.utils.register_keras_serializable(package="zoo")
+class SpanLoss(keras.losses.Loss):
+    """Mean of the cross-entropies of the start and the end word (labels ``[B, 2]``)."""
+
+    def __init__(self, name: str = "span_loss", **kwargs: Any):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        y = tf.cast(y_true, tf.int32)
+        p = tf.cast(y_pred, tf.float32)
+        start = tf.gather(p[:, :, 0], y[:, 0], batch_dims=1)
+        end = tf.gather(p[:, :, 1], y[:, 1], batch_dims=1)
+        return -(tf.math.log(start + 1e-9) + tf.math.log(end + 1e-9)) / 2.0
+
+
+@keras.utils.register_keras_serializable(package="zoo")
+class SpanAccuracy(ShareMetric):
+    """Share of examples whose most likely start and end words are both right (word-level exact span)."""
+
+    def counts(self, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+        y = tf.cast(y_true, tf.int32)
+        guess = tf.argmax(y_pred, axis=1, output_type=tf.int32)  # [B, 2]
+        hits = tf.reduce_sum(tf.cast(tf.reduce_all(tf.equal(guess, y), axis=-1), tf.float32))
+        return hits, tf.cast(tf.shape(y)[0], tf.float32)
+
+
+def span_compile(*, num_classes: Any = None, options: dict) -> tuple[Any, list]:
+    """`SpanLoss` and `SpanAccuracy`."""
+    return SpanLoss(), [SpanAccuracy()]
+
+
+def best_span(start: np.ndarray, end: np.ndarray, n_words: int, max_answer_words: int = 30,
+              n_best: int = 20) -> tuple[int, int, float]:
+    """The most likely ``(start, end, score)`` with ``start <= end < n_words`` and at most ``max_answer_words``
+    words, among the ``n_best`` best starts and ends (score: product of the two probabilities).
+
+    Example:
+        >>> best_span(np.array([0.1, 0.7, 0.2]), np.array([0.6, 0.1, 0.3]), 3)[:2]
+        (1, 2)
+    """
+    starts = np.argsort(start[:n_words])[::-1][:n_best]
+    ends = np.argsort(end[:n_words])[::-1][:n_best]
+    best = (0, 0, -1.0)
+    for s in starts:
+        for e in ends:
+            if s <= e < s + max_answer_words and start[s] * end[e] > best[2]:
+                best = (int(s), int(e), float(start[s] * end[e]))
+    return best
+
+
+def answer(model: Any, questions: Sequence[str], contexts: Sequence[str], *, max_answer_words: int = 30,
+           stride: int | None = None, batch_size: int = 32) -> list[dict]:
+    """The best answer span of each (question, context): ``{"answer", "score", "start", "end"}`` (word indices
+    into ``context.split()``, ``end`` inclusive). A context longer than the model's ``max_words`` runs as
+    windows of that many words every ``stride`` words (default half of it); the best span of any window wins.
+    """
+    if model.zoo.config.get("task") != "question_answering":
+        raise ConfigurationError(f"answer takes a question_answering model, got task {model.zoo.config.get('task')!r}")
+    if len(questions) != len(contexts):
+        raise ConfigurationError(f"got {len(questions)} questions and {len(contexts)} contexts; give one context each")
+    width = int(model.output_shape[1])
+    step = stride or max(1, width // 2)
+    windows, owners = [], []
+    for i, context in enumerate(contexts):
+        words = str(context).split()
+        for lo in range(0, max(len(words) - width, 0) + step, step):
+            windows.append((questions[i], words[lo:lo + width], lo))
+            owners.append(i)
+            if lo + width >= len(words):
+                break
+    probs = model.predict({"question": [w[0] for w in windows], "context": [" ".join(w[1]) for w in windows]},
+                          batch_size=batch_size, verbose=0) if windows else np.zeros((0, width, 2))
+    out: list[dict] = [{"answer": "", "score": 0.0, "start": -1, "end": -1} for _ in contexts]
+    for (question, words, lo), i, p in zip(windows, owners, probs):
+        s, e, score = best_span(p[:, 0], p[:, 1], min(len(words), width), max_answer_words)
+        if score > out[i]["score"]:
+            out[i] = {"answer": " ".join(words[s:e + 1]), "score": score, "start": lo + s, "end": lo + e}
+    return out
