@@ -12,7 +12,7 @@ from helpers import install
 from helpers import seeded  # noqa: F401  (autouse fixture: fixed seeds)
 
 import zoo
-from zoo.errors import ConfigurationError, DataError, ExportError
+from zoo.errors import ConfigurationError, DataError
 
 PEOPLE = ["man", "boy", "mother", "father", "children", "people", "girl"]
 PLACES = ["house", "city", "school", "tree", "water", "home", "land", "world"]
@@ -101,21 +101,45 @@ def test_squad_scores_are_squads_exact_match_and_f1():
     assert scores["f1"] == pytest.approx((1.0 + 2 / 3 + 0.8) / 3)  # "Carolina": P 1, R 1/2; 2 of 3 words: P 2/3, R 1
 
 
-def test_qa_refusals_name_what_works(tiny_bert, tmp_path, capsys):
+def test_export_answers_like_zoo_answer_and_the_cli_trains_predicts_and_evaluates(tiny_bert, tmp_path, capsys):
     from zoo.cli import main
-    from zoo.export import save_model
+    from zoo.export import answer_export, load_model, read_export_meta, save_model, verify_export
 
     install("use")
     with pytest.raises(ConfigurationError, match="BERT-style"):
         zoo.build("use", task="question_answering")
-    model = zoo.build(tiny_bert, task="question_answering", max_words=8)
-    with pytest.raises(ExportError, match="zoo.answer"):
-        save_model(model, tmp_path / "m", spec=tiny_bert, class_names=[])
+    x, y, answers = generated(200, 0)
+    model = zoo.build(tiny_bert, task="question_answering", max_words=12, learning_rate=2e-3)
+    zoo.fit(model, (x, y), epochs=2, batch_size=32, verbose=0)
+    path = save_model(model, tmp_path / "qa", spec=tiny_bert, class_names=[])
+    meta = read_export_meta(path)
+    assert (meta["task"], meta["max_words"], meta["task_inputs"]) == ("question_answering", 12, ["question", "context"])
+    assert set(verify_export(path)["inputs"]) == {"question", "context"}
+    long_context = " ".join(["the"] * 20) + " " + x["context"][0]  # past max_words: windows
+    questions, contexts = x["question"][:5] + [x["question"][0]], x["context"][:5] + [long_context]
+    got = answer_export(load_model(path).signatures["serving_default"], meta, questions, contexts)
+    want = zoo.answer(model, questions, contexts)
+    assert [g["answer"] for g in got] == [w["answer"] for w in want]
+    np.testing.assert_allclose([g["score"] for g in got], [w["score"] for w in want], rtol=1e-4)
     with pytest.raises(ConfigurationError, match="one context each"):
         zoo.answer(model, ["q1", "q2"], ["only one context"])
-    path = _squad(tmp_path, [{"context": "a b", "qas": [{"id": "x", "question": "q",
-                                                         "answers": [{"text": "b", "answer_start": 2}]}]}])
+
+    paras = [{"context": c, "qas": [{"id": str(i), "question": q, "answers": [
+        {"text": a, "answer_start": len(" ".join(c.split()[:int(s)])) + (1 if s else 0)}]}]}
+        for i, (q, c, (s, _), a) in enumerate(zip(x["question"], x["context"], y, answers))]
+    data = _squad(tmp_path, paras)
     install("bert_small")
-    assert main(["train", "bert_small", "--task", "question_answering", "--data", str(path), "--out",
-                 str(tmp_path / "run")]) == 2
-    assert "Python API" in capsys.readouterr().err
+    run = tmp_path / "run"
+    assert main(["train", "bert_small", "--task", "question_answering", "--data", str(data), "--epochs", "1",
+                 "--out", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(run), "--question", "who is it ?", "--context", x["context"][0], "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["answer"] == " ".join(x["context"][0].split()[out["start"]:out["end"] + 1]) and out["answer"]
+    assert main(["evaluate", str(run), "--data", str(data), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["count"] == 200 and 0 <= report["exact_match"] <= report["f1"] <= 1
+    assert main(["predict", str(run), "a text"]) == 2
+    assert "--question" in capsys.readouterr().err
+    assert main(["export", str(run), "--format", "tflite", "--out", str(tmp_path / "m.tflite")]) == 2
+    assert "2 texts per example" in capsys.readouterr().err

@@ -101,9 +101,13 @@ def check_predict_args(args: argparse.Namespace) -> None:
     """
     from zoo.errors import ConfigurationError
 
+    qa = [o for o in ("question", "context") if getattr(args, o, None)]
+    if qa and (len(qa) != 2 or args.inputs or args.data):
+        raise ConfigurationError("a question_answering run takes --question TEXT --context TEXT_OR_FILE, both, and "
+                                 "no other inputs")
     if args.inputs and args.data:
         raise ConfigurationError("give inputs on the command line or --data GLOB, not both")
-    if not args.inputs and not args.data:
+    if not args.inputs and not args.data and not qa:
         raise ConfigurationError("give inputs to predict (files or strings), or --data GLOB --out DIR for many files")
 
 

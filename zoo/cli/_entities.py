@@ -1,4 +1,5 @@
-"""CLI output of token_classification runs: ``zoo predict`` prints entities, ``zoo evaluate`` entity-level scores."""
+"""CLI output of the word-level tasks: token_classification (``zoo predict`` prints entities, ``zoo evaluate``
+entity-level scores) and question_answering (the answer; SQuAD's exact match and F1)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from zoo.data import text_bytes
 
-__all__ = ["print_entity_report", "predict_entities"]
+__all__ = ["print_entity_report", "predict_entities", "print_squad_report", "predict_answer"]
 
 
 def print_entity_report(args: argparse.Namespace, meta: dict, report: dict) -> int:
@@ -34,4 +35,30 @@ def predict_entities(args: argparse.Namespace, model_dir: Path, meta: dict) -> i
     for r in results:
         found = ", ".join(f"{e['text']} ({e['type']})" for e in r["entities"]) or "no entities"
         print(f"{r['input']}  ->  {found}")
+    return 0
+
+
+def print_squad_report(args: argparse.Namespace, meta: dict, report: dict) -> int:
+    """``zoo evaluate`` of a question_answering run, as text: SQuAD's exact match and F1."""
+    print(f"{args.run}: {meta['backbone']} (question_answering) on {args.data}, {report['count']} questions "
+          f"({report['n_unanswerable_left_out']} unanswerable left out)")
+    print(f"exact match {report['exact_match']:.4f}  F1 {report['f1']:.4f}")
+    return 0
+
+
+def predict_answer(args: argparse.Namespace, model_dir: Path, meta: dict) -> int:
+    """``zoo predict RUN --question Q --context TEXT_OR_FILE``: the best answer span and its score."""
+    from zoo.errors import ConfigurationError
+    from zoo.export import answer_export, load_model
+
+    if not (args.question and args.context):
+        raise ConfigurationError(f"{args.run} answers questions: pass --question TEXT --context TEXT_OR_FILE")
+    context = args.context
+    if len(context) < 4096 and Path(context).expanduser().is_file():
+        context = Path(context).expanduser().read_text(encoding="utf-8")
+    found = answer_export(load_model(model_dir).signatures["serving_default"], meta, [args.question], [context])[0]
+    if args.json:
+        print(json.dumps({"question": args.question, **found}, indent=2))
+        return 0
+    print(f"{found['answer']}  (score {found['score']:.3f}, words {found['start']}-{found['end']})")
     return 0

@@ -214,6 +214,8 @@ def register_commands(cli: Any) -> None:
     s.add_argument("run", metavar="DIR", help="run folder written by `zoo train` (or an exported SavedModel)")
     s.add_argument("inputs", nargs="*", metavar="FILE_OR_TEXT", help="image / .wav files, or strings for text models")
     s.add_argument("--top-k", type=_positive_int, default=3, metavar="K", help="labels per input (default 3)")
+    s.add_argument("--question", metavar="TEXT", help="question_answering runs: the question (with --context)")
+    s.add_argument("--context", metavar="TEXT_OR_FILE", help="question_answering runs: the context, or a text file")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     batch_options(s, data_required=False)  # --data GLOB --out DIR: every file, on Apache Beam (zoo embed's options)
     s.set_defaults(func=heavy("predict"), check_args=check_predict_args)

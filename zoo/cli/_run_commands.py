@@ -220,7 +220,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from zoo.runs import evaluate_export
 
     report = evaluate_export(model_dir, meta, info, data_path)
-    token = report.get("task") == "token_classification"  # entity scores, no confusion matrix
+    token = report.get("task") in ("token_classification", "question_answering")  # no classes, no confusion matrix
     if not token:
         from zoo.runs import plot_confusion_matrix
 
@@ -235,9 +235,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return 0
     if token:
-        from zoo.cli._entities import print_entity_report
+        from zoo.cli._entities import print_entity_report, print_squad_report
 
-        return print_entity_report(args, meta, report)
+        return (print_entity_report if report["task"] == "token_classification" else print_squad_report)(
+            args, meta, report)
     from zoo.runs import format_report
 
     print(f"{args.run}: {meta['backbone']} ({meta['modality']}) on {args.data}")
@@ -264,10 +265,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     quiet_tensorflow()
     from zoo.export import load_model, predict_scores, read_inputs
 
-    if meta.get("task") == "token_classification":
-        from zoo.cli._entities import predict_entities
+    if meta.get("task") in ("token_classification", "question_answering"):
+        from zoo.cli._entities import predict_answer, predict_entities
 
-        return predict_entities(args, model_dir, meta)
+        return (predict_entities if meta["task"] == "token_classification" else predict_answer)(args, model_dir, meta)
+    if getattr(args, "question", None):
+        raise ConfigurationError(f"--question / --context are for question_answering runs; {args.run} is a "
+                                 f"{meta.get('task') or 'classification'} run: pass its inputs instead")
     per = len(meta.get("task_inputs") or ()) or 1  # a text-pair model: TEXT_A TEXT_B per example
     if len(args.inputs) % per:
         raise ConfigurationError(f"this model takes {per} texts per example ({', '.join(meta['task_inputs'])}): "

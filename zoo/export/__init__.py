@@ -22,6 +22,8 @@ _EXPORTS = {
     "save_model": "_savedmodel",
     "verify_export": "_savedmodel",
     "require_classifier": "_task_inputs",
+    "answer_export": "_span_export",
+    "SPAN_TASK": "_span_export",
     "tag_texts": "_token_export",
     "entities": "_token_export",
     "TOKEN_TASK": "_token_export",

@@ -43,6 +43,7 @@ _EXPORTS = {
     "build": "_builder",
     "tag_words": "_tokens",
     "answer": "_spans",
+    "answer_with": "_spans",
     "input_layer": "_builder",
     "STRATEGY_NAMES": "_distribute",
     "resolve_strategy": "_distribute",

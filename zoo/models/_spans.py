@@ -25,7 +25,7 @@ from zoo.models._tokens import WordFeatures, word_backbone
 from zoo.models._metrics import ShareMetric
 from zoo.tfk import keras, tf
 
-__all__ = ["span_features", "span_head", "span_compile", "SpanLoss", "SpanAccuracy", "best_span", "answer",
+__all__ = ["span_features", "span_head", "span_compile", "SpanLoss", "SpanAccuracy", "best_span", "answer", "answer_with",
            "DEFAULT_CONTEXT_WORDS"]
 
 DEFAULT_CONTEXT_WORDS = 128
@@ -109,9 +109,17 @@ def answer(model: Any, questions: Sequence[str], contexts: Sequence[str], *, max
     """
     if model.zoo.config.get("task") != "question_answering":
         raise ConfigurationError(f"answer takes a question_answering model, got task {model.zoo.config.get('task')!r}")
+    predict = lambda q, c: model.predict({"question": q, "context": c}, batch_size=batch_size, verbose=0)  # noqa: E731
+    return answer_with(predict, int(model.output_shape[1]), questions, contexts,
+                       max_answer_words=max_answer_words, stride=stride)
+
+
+def answer_with(predict: Any, width: int, questions: Sequence[str], contexts: Sequence[str], *,
+                max_answer_words: int = 30, stride: int | None = None) -> list[dict]:
+    """`answer` on any ``predict(questions, contexts) -> [N, width, 2]`` start / end probabilities (a model, or
+    an export's ``serving_default``): windows over long contexts, the best span of each question."""
     if len(questions) != len(contexts):
         raise ConfigurationError(f"got {len(questions)} questions and {len(contexts)} contexts; give one context each")
-    width = int(model.output_shape[1])
     step = stride or max(1, width // 2)
     windows, owners = [], []
     for i, context in enumerate(contexts):
@@ -121,10 +129,9 @@ def answer(model: Any, questions: Sequence[str], contexts: Sequence[str], *, max
             owners.append(i)
             if lo + width >= len(words):
                 break
-    probs = model.predict({"question": [w[0] for w in windows], "context": [" ".join(w[1]) for w in windows]},
-                          batch_size=batch_size, verbose=0) if windows else np.zeros((0, width, 2))
+    probs = predict([w[0] for w in windows], [" ".join(w[1]) for w in windows]) if windows else []
     out: list[dict] = [{"answer": "", "score": 0.0, "start": -1, "end": -1} for _ in contexts]
-    for (question, words, lo), i, p in zip(windows, owners, probs):
+    for (question, words, lo), i, p in zip(windows, owners, np.asarray(probs)):
         s, e, score = best_span(p[:, 0], p[:, 1], min(len(words), width), max_answer_words)
         if score > out[i]["score"]:
             out[i] = {"answer": " ".join(words[s:e + 1]), "score": score, "start": lo + s, "end": lo + e}

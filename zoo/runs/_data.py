@@ -21,7 +21,8 @@ CSV_SUFFIXES = (".csv", ".tsv")
 
 def load_data(cfg: RunConfig, spec: Any, *, path: str | os.PathLike | None = None, val_split: float | None = -1.0,
               shuffle: bool = True) -> Any:
-    """Load a class folder or CSV as a `zoo.data.Dataset` the way the run ``cfg`` does (image size, rate, columns).
+    """Load the run's data as a `zoo.data.Dataset` the way the run ``cfg`` does (task, image size, rate, columns):
+    a class folder or CSV, a CSV of text pairs, a CoNLL file (token_classification), a SQuAD file (question_answering).
 
     ``val_split=-1`` means the run's own split; ``None`` keeps every example in ``train``.
 
@@ -34,10 +35,18 @@ def load_data(cfg: RunConfig, spec: Any, *, path: str | os.PathLike | None = Non
     split = cfg.val_split if val_split == -1.0 else val_split
     split = split or None
     from zoo.models.contracts import contract_for
-
     from zoo.registry import get_task
 
     task = get_task(cfg.task)
+    if task.label_kind == "span":  # extractive QA: a SQuAD JSON file
+        if not path.is_file():
+            raise DataError(f"task {task.name!r} reads a SQuAD v1.1 / v2.0 JSON file; '{path}' is not a file")
+        return zdata.from_squad(path, batch_size=cfg.batch_size, val_split=split, seed=cfg.seed)
+    if task.label_kind == "token":  # one tag per word: a CoNLL file
+        if not path.is_file():
+            raise DataError(f"task {task.name!r} reads a CoNLL file (WORD ... TAG per line, a blank line between "
+                            f"sentences); '{path}' is not a file")
+        return zdata.from_conll(path, batch_size=cfg.batch_size, val_split=split, seed=cfg.seed)
     if task.inputs:  # text pairs: a CSV with two text columns (named by --csv-text-column A,B, else found)
         if not (path.is_file() and path.suffix.lower() in CSV_SUFFIXES):
             raise DataError(f"task {task.name!r} reads a .csv/.tsv of text pairs (columns text_a,text_b,label or "
@@ -46,11 +55,6 @@ def load_data(cfg: RunConfig, spec: Any, *, path: str | os.PathLike | None = Non
         return zdata.from_pairs_csv(path, text_columns=columns, label_column=cfg.csv_label_column,
                                     regression=task.label_kind == "float", batch_size=cfg.batch_size,
                                     val_split=split, seed=cfg.seed)
-    if task.label_kind == "token":  # one tag per word: a CoNLL file
-        if not path.is_file():
-            raise DataError(f"task {task.name!r} reads a CoNLL file (WORD ... TAG per line, a blank line between "
-                            f"sentences); '{path}' is not a file")
-        return zdata.from_conll(path, batch_size=cfg.batch_size, val_split=split, seed=cfg.seed)
     kw: dict = {"batch_size": cfg.batch_size, "val_split": split, "seed": cfg.seed,
                 **contract_for(spec).loader_options(spec)}
     if path.is_file():

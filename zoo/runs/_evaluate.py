@@ -43,6 +43,17 @@ def evaluate_export(model_dir: Path, meta: dict, info: dict, data_path: Path, *,
     from zoo.runs._rundir import RunConfig
     from zoo.runs._data import load_data
 
+    if meta.get("task") == "question_answering":  # SQuAD's exact match and F1 over the file's answerable questions
+        from zoo.data import read_squad, squad_scores
+        from zoo.export import answer_export
+
+        examples = read_squad(data_path)
+        asked = [e for e in examples if not e["impossible"]]
+        fn = (loaded if loaded is not None else load_model(model_dir)).signatures["serving_default"]
+        found = answer_export(fn, meta, [e["question"] for e in asked], [e["context"] for e in asked])
+        scores = squad_scores({e["id"]: f["answer"] for e, f in zip(asked, found)}, {e["id"]: e["answers"] for e in asked})
+        return {"task": meta["task"], **scores, "n_unanswerable_left_out": len(examples) - len(asked),
+                "data": str(data_path)}
     cfg = RunConfig.from_dict(info["config"]) if info.get("config") else RunConfig(
         backbone=meta["backbone"], data="", task="pair_classification" if meta.get("task_inputs") else "classification")
     data = load_data(cfg, export_spec(meta), path=data_path, val_split=None, shuffle=False)

@@ -55,7 +55,7 @@ def supported_task(task: Any) -> bool:
         >>> import zoo; supported_task(zoo.get_task("classification")), supported_task(zoo.get_task("regression"))
         (True, False)
     """
-    return task.label_kind in ("int", "binary", "token") and task.name != "embedding"
+    return task.label_kind in ("int", "binary", "token", "span") and task.name != "embedding"
 
 
 def check_config(cfg: RunConfig) -> tuple[Any, Any]:
@@ -74,15 +74,15 @@ def check_config(cfg: RunConfig) -> tuple[Any, Any]:
     task = zoo.get_task(cfg.task)
     if not supported_task(task):
         raise ConfigurationError(f"zoo train learns class labels (or word tags); task {task.name!r} needs other "
-                                 "targets: use classification, binary, sentiment, pair_classification or "
-                                 "token_classification here, or the Python API (zoo.build / zoo.fit)")
+                                 "targets: use classification, binary, sentiment, pair_classification, "
+                                 "token_classification or question_answering here, or the Python API (zoo.build / zoo.fit)")
     if task.modalities and spec.modality not in task.modalities:
         raise ConfigurationError(f"task {task.name!r} is for {'/'.join(task.modalities)} backbones, but {spec.name!r} "
                                  f"is {spec.modality}; use --task classification")
     data = Path(cfg.data).expanduser()
     if not data.exists():
         raise DataError(f"--data '{cfg.data}' does not exist; pass a folder with one sub-folder per class, or a .csv file")
-    if data.is_file() and data.suffix.lower() not in CSV_SUFFIXES and task.label_kind != "token":  # CoNLL: any name
+    if data.is_file() and data.suffix.lower() not in CSV_SUFFIXES and task.label_kind not in ("token", "span"):
         raise DataError(f"--data '{cfg.data}' is a {data.suffix or 'extension-less'} file; pass a folder with one "
                         "sub-folder per class, or a .csv/.tsv file")
     if any([cfg.csv_text_column, cfg.csv_image_column, cfg.csv_audio_column]) and not data.is_file():
@@ -238,7 +238,7 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
         save_model(model, run.model_dir, spec=spec, class_names=class_names, binary=binary,
                    extra={"task": task.name, "seed": cfg.seed, **({"distilled_from": cfg.teacher} if cfg.teacher else {})})
         atomic_write_text(run.labels_path, "".join(f"{c}\n" for c in class_names))
-        if val_data is not None and task.label_kind != "token":
+        if val_data is not None and task.label_kind not in ("token", "span"):  # no classes: no confusion matrix
             _log_confusion(model, val_data, class_names, run.path / "tensorboard", step=cfg.total_epochs,
                            title=f"{spec.name}: validation confusion matrix")
         final = _final_metrics(history)
