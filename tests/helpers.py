@@ -93,7 +93,7 @@ def applicable_tasks(spec: zoo.BackboneSpec) -> list:
 
     words = type(contract_for(spec)).word_features is not zoo.Contract.word_features
     return [t for t in zoo.list_tasks() if (not t.modalities or spec.modality in t.modalities)
-            and (words or t.label_kind not in ("token", "span"))]
+            and (words or t.label_kind not in ("token", "span")) and t.name != "contrastive"]  # two backbones
 
 
 def matrix(specs: list | None = None, *, exclude: list | None = None) -> list:

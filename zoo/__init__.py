@@ -29,6 +29,7 @@ _LAZY = {
     "distill": "zoo.runs",
     "tag_words": "zoo.models",
     "answer": "zoo.models",
+    "zero_shot": "zoo.models",
     "FreezeSchedule": "zoo.models",
     "Stage": "zoo.models",
     "data": None,
@@ -37,7 +38,7 @@ _LAZY = {
 
 __all__ = [
     "BackboneSpec", "TaskSpec", "Contract", "hookimpl", "get", "get_task", "list_backbones", "list_tasks", "list_plugins",
-    "reset_registry", "load_backbone", "build", "fit", "compare", "distill", "tag_words", "answer", "FreezeSchedule", "Stage", "data", "keras3", "__version__",
+    "reset_registry", "load_backbone", "build", "fit", "compare", "distill", "tag_words", "answer", "zero_shot", "FreezeSchedule", "Stage", "data", "keras3", "__version__",
     *_errors_all,
 ]
 

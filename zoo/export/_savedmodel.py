@@ -116,6 +116,9 @@ def save_model(model: Any, path: str | os.PathLike, *, spec: BackboneSpec, class
         # -> PosixPath('runs/flowers/model')
     """
     config = getattr(getattr(model, "zoo", None), "config", None) or {}
+    if config.get("task") == "contrastive":
+        raise ExportError("a contrastive model has no raw-input export yet; keep it with model.save(path) and "
+                          "classify with zoo.zero_shot(model, inputs, labels)")
     extra = {**(extra or {}), **({"task_inputs": list(config["inputs"])} if config.get("inputs") else {})}
     if config.get("task") in (TOKEN_TASK, SPAN_TASK):  # per-word outputs: their own signatures
         extra.update(task=config["task"], max_words=int(model.output_shape[1]))

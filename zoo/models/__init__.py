@@ -44,6 +44,8 @@ _EXPORTS = {
     "tag_words": "_tokens",
     "answer": "_spans",
     "answer_with": "_spans",
+    "zero_shot": "_contrastive",
+    "encode_side": "_contrastive",
     "input_layer": "_builder",
     "STRATEGY_NAMES": "_distribute",
     "resolve_strategy": "_distribute",

@@ -229,7 +229,8 @@ def _build2(plan: dict, *, head: Any, strategy: Any, fusion: str, fusion_dim: An
         for bb, f in zip(backbones, freezes):
             bb.set_freeze(f)
         if task_spec.features:  # the task makes the features: a text pair joined, one vector per word
-            inputs = {n: input_layer(specs[0], n) for n in task_spec.inputs or (specs[0].name,)}
+            inputs = ({n: input_layer(specs[0], n) for n in task_spec.inputs} if task_spec.inputs
+                      else {s.name: input_layer(s) for s in specs})
             features = [resolve_callable(task_spec.features)(backbones, inputs, options)]
             feat_inputs = [keras.Input(shape=features[0].shape[1:], name=f"{task_spec.name}_features")]
         else:

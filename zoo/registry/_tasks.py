@@ -53,6 +53,10 @@ BUILTIN_TASKS = (
                                                     "(BERT-style encoders); inputs {'question', 'context'}",
              head="zoo.models._spans:span_head", compile="zoo.models._spans:span_compile", modalities=("text",),
              label_kind="span", inputs=("question", "context"), features="zoo.models._spans:span_features"),
+    TaskSpec(name="contrastive", description="image-text (or audio-text) embeddings, CLIP's symmetric InfoNCE; two "
+                                             "backbones, text second; zoo.zero_shot; option projection_dim (256)",
+             head="zoo.models._contrastive:contrastive_head", compile="zoo.models._contrastive:contrastive_compile",
+             label_kind="none", features="zoo.models._contrastive:contrastive_features"),
 )
 
 
