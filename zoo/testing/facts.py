@@ -62,6 +62,8 @@ SOURCES = {
                   "sampled at 32kHz', `logits, embeddings = model.infer_tf(waveform[np.newaxis, :])`, not "
                   "fine-tunable; embedding width 1280 (EfficientNet-B1) from the bioacoustics-model-zoo Perch "
                   "wrapper (embedding_size=1280), which the page does not state",
+    "frill_page": "tfhub.dev google/nonsemantic-speech-benchmark/frill/1 page: `module(np.expand_dims(wav, 0))"
+                  "['embedding']` is '[time, feature_dim]', 2048 wide, 16 kHz, fine-tunable; variables unnamed",
     "st5_page": "tfhub.dev google/sentence-t5/st5-base/1 page: strings in, 768-d out, TF Text ops, not "
                 "fine-tunable; the output is a one-element list: `(batched_embedding,) = hub.KerasLayer(url)"
                 "(sentences)` in Google DeepMind's Concordia EmbedderST5",
@@ -230,6 +232,8 @@ FACTS: dict[str, ModuleFacts] = {f.handle: f for f in (
     _image_sizes("sayakpaul/vit_s16_fe/1", 384, 224, "vit_pages"),
     ModuleFacts(_TFHUB + "google/bird-vocalization-classifier/4", "windowed_audio", SOURCES["perch_page"], 1280,
                 sample_rate=32000),
+    ModuleFacts(_TFHUB + "google/nonsemantic-speech-benchmark/frill/1", "clip_frames", SOURCES["frill_page"], 2048,
+                sample_rate=16000),
     ModuleFacts(_TFHUB + "google/sentence-t5/st5-base/1", "sentence_encoder", SOURCES["st5_page"], 768,
                 list_output=True),
 )}

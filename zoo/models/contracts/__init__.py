@@ -14,6 +14,7 @@ contract                    modality  modules
 ``sentence_encoder``        text      strings -> vector (USE, NNLM)
 ``framed_audio``            audio     one clip per call, per-frame embeddings (YAMNet)
 ``windowed_audio``          audio     5 s windows through ``infer_tf`` (bird vocalization classifier)
+``clip_frames``             audio     one clip as ``[1, T]``, per-frame embeddings (FRILL)
 ==========================  ========  ==============================================
 
 No TensorFlow is imported here: contracts import it inside their methods.
