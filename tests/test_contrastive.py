@@ -81,6 +81,8 @@ def test_contrastive_errors_name_the_fix(tmp_path):
         zoo.build(["use", "starter_cnn"], task="contrastive")
     with pytest.raises(ConfigurationError, match="two backbones"):
         zoo.build("starter_cnn", task="contrastive")
+    with pytest.raises(ConfigurationError, match="tf_keras only"):
+        zoo.build(["starter_cnn", "use"], task="contrastive", keras=3)
     model = zoo.build(["starter_cnn", "use"], task="contrastive", projection_dim=8)
     with pytest.raises(ConfigurationError, match="template must contain"):
         zoo.zero_shot(model, np.zeros((1, 64, 64, 3), np.uint8), ["cat"], template="a photo")

@@ -99,6 +99,9 @@ def test_squad_scores_are_squads_exact_match_and_f1():
                                     "3": ["Levi's Stadium", "Santa Clara"]})
     assert scores["exact_match"] == pytest.approx(1 / 3)
     assert scores["f1"] == pytest.approx((1.0 + 2 / 3 + 0.8) / 3)  # "Carolina": P 1, R 1/2; 2 of 3 words: P 2/3, R 1
+    # SQuAD v1.1's script: no common word is F1 0, also when both normalise to nothing; v2.0's unanswerable left out
+    empty = zoo.data.squad_scores({"1": "the", "2": "x"}, {"1": ["a"], "2": []})
+    assert (empty["exact_match"], empty["f1"], empty["count"], empty["without_answer"]) == (1.0, 0.0, 1, 1)
 
 
 def test_export_answers_like_zoo_answer_and_the_cli_trains_predicts_and_evaluates(tiny_bert, tmp_path, capsys):
@@ -142,4 +145,8 @@ def test_export_answers_like_zoo_answer_and_the_cli_trains_predicts_and_evaluate
     assert main(["predict", str(run), "a text"]) == 2
     assert "--question" in capsys.readouterr().err
     assert main(["export", str(run), "--format", "tflite", "--out", str(tmp_path / "m.tflite")]) == 2
-    assert "2 texts per example" in capsys.readouterr().err
+    assert "answers a question on a context" in capsys.readouterr().err
+    long_context = " ".join(["word"] * 80) + " " + x["context"][0]  # longer than any file name: the text itself
+    assert main(["predict", str(run), "--question", "who is it ?", "--context", long_context, "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)  # (the 1-epoch model's answer: any span of the long context)
+    assert 0 <= found["start"] <= found["end"] < 80 + 9 and found["answer"]

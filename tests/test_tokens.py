@@ -148,6 +148,9 @@ def test_export_serves_words_and_tags_like_tag_words(tiny_bert, tmp_path):
         warnings.simplefilter("ignore")
         want = zoo.tag_words(model, texts)
     assert [t for _, t in rows] == want and [w for w, _ in rows] == [t.split() for t in texts]
+    spaced = x[0].replace(" ", "\u00a0", 1)  # a no-break space: still a word boundary, on both sides
+    assert zoo.tag_words(model, [spaced]) == zoo.tag_words(model, [x[0]])
+    assert tag_texts(load_model(path).signatures["serving_default"], [spaced])[0][1] == want[0]
 
 
 def test_cli_trains_predicts_entities_and_evaluates_entity_f1(tmp_path, capsys):
@@ -172,5 +175,14 @@ def test_cli_trains_predicts_entities_and_evaluates_entity_f1(tmp_path, capsys):
     assert main(["evaluate", str(run), "--data", str(tmp_path / "test.conll"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert {"precision", "recall", "f1", "per_type"} <= set(report) and report["n_sentences"] == 16
+    # a test file with fewer tag kinds is read with the model's tags: the same sentences, the same scores
+    only_per = tmp_path / "per.conll"
+    only_per.write_text("mary O\nvisited O\n\njohn B-PER\nsmith I-PER\n\n", encoding="utf-8")
+    assert main(["evaluate", str(run), "--data", str(only_per), "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)["per_type"]) <= {"PER", "LOC", "ORG"}
+    strange = tmp_path / "misc.conll"
+    strange.write_text("EU B-MISC\n\n", encoding="utf-8")
+    assert main(["evaluate", str(run), "--data", str(strange)]) == 2
+    assert "B-MISC" in capsys.readouterr().err
     assert main(["export", str(run), "--format", "tflite", "--out", str(tmp_path / "m.tflite")]) == 2
     assert "tags every word" in capsys.readouterr().err

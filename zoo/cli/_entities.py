@@ -54,8 +54,15 @@ def predict_answer(args: argparse.Namespace, model_dir: Path, meta: dict) -> int
     if not (args.question and args.context):
         raise ConfigurationError(f"{args.run} answers questions: pass --question TEXT --context TEXT_OR_FILE")
     context = args.context
-    if len(context) < 4096 and Path(context).expanduser().is_file():
-        context = Path(context).expanduser().read_text(encoding="utf-8")
+    try:
+        is_file = Path(context).expanduser().is_file()
+    except (OSError, ValueError):  # too long for a file name, or a NUL in it: the context itself
+        is_file = False
+    if is_file:
+        try:
+            context = Path(context).expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(f"--context file '{context}' cannot be read as UTF-8 text: {exc}") from None
     found = answer_export(load_model(model_dir).signatures["serving_default"], meta, [args.question], [context])[0]
     if args.json:
         print(json.dumps({"question": args.question, **found}, indent=2))

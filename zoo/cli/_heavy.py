@@ -153,8 +153,8 @@ def _heavy(name: str) -> Callable[[argparse.Namespace], int]:
 @hookimpl
 def _train_options(s: argparse.ArgumentParser) -> None:
     """The options ``zoo train`` and ``zoo distill`` share (data, split, epochs, freeze, rates, run folder)."""
-    s.add_argument("--task", metavar="TASK", help="classification (default), binary or sentiment")
-    s.add_argument("--data", metavar="PATH", help="folder with one sub-folder per class, or a .csv/.tsv file")
+    s.add_argument("--task", metavar="TASK", help="classification (default); `zoo tasks` lists the others")
+    s.add_argument("--data", metavar="PATH", help="class folder, .csv/.tsv, CoNLL file (tokens), SQuAD JSON (QA)")
     s.add_argument("--val-split", type=_fraction, metavar="F", help="fraction held out for validation (default 0.2; 0: none)")
     s.add_argument("--epochs", type=_positive_int, metavar="N", help="epochs without --schedule (default 5)")
     s.add_argument("--batch-size", type=_positive_int, metavar="B", help="default 32")
@@ -165,6 +165,7 @@ def _train_options(s: argparse.ArgumentParser) -> None:
     s.add_argument("--csv-image-column", metavar="COLUMN", help="CSV column holding image paths (relative to the CSV's folder)")
     s.add_argument("--csv-audio-column", metavar="COLUMN", help="CSV column holding .wav paths (relative to the CSV's folder)")
     s.add_argument("--csv-label-column", metavar="COLUMN", help="CSV column holding the labels (default: label)")
+    s.add_argument("--max-words", type=_positive_int, metavar="N", help="words per sentence / QA context window (64)")
     s.add_argument("--out", metavar="DIR", help="run folder (default: runs/NAME)")
     s.add_argument("--resume", action="store_true", help="continue the interrupted run in --out from its last checkpoint")
     s.add_argument("--force", action="store_true", help="overwrite an existing run in --out")

@@ -38,7 +38,7 @@ _TRAIN_FIELDS = {  # argparse dest -> RunConfig field
     "csv_text_column": "csv_text_column", "csv_image_column": "csv_image_column",
     "csv_audio_column": "csv_audio_column", "csv_label_column": "csv_label_column", "seed": "seed",
     "teacher": "teacher", "temperature": "temperature", "alpha": "alpha", "unlabeled": "unlabeled",
-    "deterministic": "deterministic",
+    "deterministic": "deterministic", "max_words": "max_words",
 }
 
 

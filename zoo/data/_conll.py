@@ -143,7 +143,8 @@ def from_conll(path: str | os.PathLike, *, class_names: Sequence[str] | None = N
     for i, (words, wtags) in enumerate(zip(sentences, tags)):
         if len(words) > max_words:
             raise DataError(f"CoNLL file '{path}': a sentence has {len(words)} words, over max_words={max_words} "
-                            f"(it starts {' '.join(words[:5])!r}); pass max_words={len(words)} or more")
+                            f"(it starts {' '.join(words[:5])!r}); pass max_words={len(words)} or more (zoo train: "
+                            f"--max-words {len(words)})")
         unknown = [t for t in wtags if t not in index]
         if unknown:
             raise DataError(f"CoNLL file '{path}': tag {unknown[0]!r} is not in class_names {names}")

@@ -8,7 +8,7 @@ head always picks a span.
 
 Example:
     >>> squad_scores({"q1": "the Eiffel Tower"}, {"q1": ["Eiffel Tower", "tower"]})
-    {'exact_match': 1.0, 'f1': 1.0, 'count': 1}
+    {'exact_match': 1.0, 'f1': 1.0, 'count': 1, 'without_answer': 0}
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def answer_words(context: str, start: int, text: str) -> tuple[int, int] | None:
     return (hit[0], hit[-1]) if hit else None
 
 
-def from_squad(path: str | os.PathLike, *, max_words: int = 128, stride: int = 64, batch_size: int = 32,
+def from_squad(path: str | os.PathLike, *, max_words: int = 64, stride: int = 32, batch_size: int = 32,
                val_split: float | None = None, seed: int = 42) -> Any:
     """A `zoo.data.Dataset` of ``({"question", "context"}, [start_word, end_word])`` windows for
     ``task="question_answering"`` (the model's ``max_words`` must equal this one). ``summary.class_counts``
@@ -78,9 +78,9 @@ def from_squad(path: str | os.PathLike, *, max_words: int = 128, stride: int = 6
 
     val_split = _check_args(batch_size, val_split, seed)
     max_words, stride = _positive_int(max_words, "max_words"), _positive_int(stride, "stride")
-    questions, contexts, labels = [], [], []
+    questions, contexts, labels, owner = [], [], [], []
     counts = collections.Counter()
-    for ex in read_squad(path):
+    for number, ex in enumerate(read_squad(path)):
         if ex["impossible"]:
             counts["unanswerable (left out)"] += 1
             continue
@@ -93,7 +93,7 @@ def from_squad(path: str | os.PathLike, *, max_words: int = 128, stride: int = 6
         for lo in range(0, max(len(words) - max_words, 0) + stride, stride):
             if lo <= span[0] and span[1] < lo + max_words:
                 questions.append(ex["question"]), contexts.append(" ".join(words[lo:lo + max_words]))
-                labels.append((span[0] - lo, span[1] - lo))
+                labels.append((span[0] - lo, span[1] - lo)), owner.append(number)
                 kept += 1
             if lo + max_words >= len(words):
                 break
@@ -102,7 +102,10 @@ def from_squad(path: str | os.PathLike, *, max_words: int = 128, stride: int = 6
         raise DataError(f"SQuAD file '{path}' has no answerable question whose answer fits in {max_words} words")
     y = np.asarray(labels, np.int32)
     x = {"question": np.asarray(questions, object), "context": np.asarray(contexts, object)}
-    train, val = _split(np.zeros(len(y), np.int32), 1, val_split, seed)
+    owner = np.asarray(owner)  # split by question: a question's overlapping windows stay on one side
+    asked = np.unique(owner)
+    train_q, val_q = _split(np.zeros(len(asked), np.int32), 1, val_split, seed)
+    train, val = np.flatnonzero(np.isin(owner, asked[train_q])), np.flatnonzero(np.isin(owner, asked[val_q]))
 
     def pipeline(idx: np.ndarray, shuffle: bool) -> Any:
         import tensorflow as tf
@@ -129,9 +132,7 @@ def normalize_answer(text: str) -> str:
 def _f1(pred: str, gold: str) -> float:
     p, g = normalize_answer(pred).split(), normalize_answer(gold).split()
     common = sum((collections.Counter(p) & collections.Counter(g)).values())
-    if not p or not g:
-        return float(p == g)
-    if common == 0:
+    if common == 0:  # SQuAD v1.1's script: also when both are empty after normalisation
         return 0.0
     precision, recall = common / len(p), common / len(g)
     return 2 * precision * recall / (precision + recall)
@@ -139,11 +140,14 @@ def _f1(pred: str, gold: str) -> float:
 
 def squad_scores(predictions: dict[str, str], answers: dict[str, Sequence[str]]) -> dict:
     """SQuAD v1.1's exact match and F1 (fractions), each the best over a question's gold answers, averaged over
-    the questions in ``answers`` (a missing prediction counts as wrong)."""
+    the questions in ``answers`` that have one (a missing prediction counts as wrong; SQuAD v2.0's unanswerable
+    questions, with no gold answer, are left out and counted in ``without_answer``)."""
     em = f1 = 0.0
+    without = sum(1 for golds in answers.values() if not golds)
+    answers = {k: v for k, v in answers.items() if v}
     for qid, golds in answers.items():
         pred = predictions.get(qid, "")
         em += max(float(normalize_answer(pred) == normalize_answer(g)) for g in golds)
         f1 += max(_f1(pred, g) for g in golds)
     n = max(len(answers), 1)
-    return {"exact_match": em / n, "f1": f1 / n, "count": len(answers)}
+    return {"exact_match": em / n, "f1": f1 / n, "count": len(answers), "without_answer": without}

@@ -20,6 +20,11 @@ def require_classifier(meta: dict, what: str) -> None:
     """Raise `ConfigurationError` when ``what`` (a command or format that feeds one input per example and reads
     ``[B, C]`` class scores) cannot take this export: several texts per example (``task_inputs``) or tags per word."""
     names = meta.get("task_inputs")
+    if names and meta.get("task") == "question_answering":
+        raise ConfigurationError(f"{what} feeds one input per example, but this {meta.get('backbone')} model answers "
+                                 "a question on a context; use the SavedModel (serving_default takes question and "
+                                 "context), `zoo predict RUN --question Q --context TEXT` or `zoo evaluate RUN --data "
+                                 "squad.json`", inputs=list(names))
     if names:
         raise ConfigurationError(f"{what} feeds one input per example, but this {meta.get('backbone')} model takes "
                                  f"{len(names)} texts per example ({', '.join(names)}); use the SavedModel (its "

@@ -61,6 +61,7 @@ def tag_texts(fn: Any, texts: Sequence[str], batch_size: int = 32) -> list[tuple
     """``(words, tags)`` per text through an export's ``serving_default`` (words past ``max_words`` untagged: ``"O"``)."""
     import tensorflow as tf
 
+    texts = [" ".join(str(t).split()) for t in texts]  # the model splits on ASCII spaces only: no other space left
     out = []
     for i in range(0, len(texts), batch_size):
         res = fn(text=tf.constant(list(texts[i:i + batch_size])))

@@ -144,7 +144,7 @@ def build(name: str | Sequence[str], task: str = "classification", *, num_classe
     if int(keras) == 3:
         from zoo.models._keras3_build import build3
 
-        if plan["task"].inputs:
+        if plan["task"].inputs or plan["task"].features:
             raise ConfigurationError(f"task {plan['task'].name!r} is built with tf_keras only; drop keras=3",
                                      task=plan["task"].name)
 

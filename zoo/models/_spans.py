@@ -28,7 +28,7 @@ from zoo.tfk import keras, tf
 __all__ = ["span_features", "span_head", "span_compile", "SpanLoss", "SpanAccuracy", "best_span", "answer", "answer_with",
            "DEFAULT_CONTEXT_WORDS"]
 
-DEFAULT_CONTEXT_WORDS = 128
+DEFAULT_CONTEXT_WORDS = 64  # with the question, about what a 128-piece BERT packs
 
 
 def span_features(backbones: list, inputs: dict, options: dict) -> Any:
@@ -53,7 +53,8 @@ def span_head(features: Any, *, num_classes: Any = None, options: dict) -> Any:
 
 @keras.utils.register_keras_serializable(package="zoo")
 class SpanLoss(keras.losses.Loss):
-    """Mean of the cross-entropies of the start and the end word (labels ``[B, 2]``)."""
+    """Mean of the cross-entropies of the start and the end word (labels ``[B, 2]``); an example whose answer
+    lies in words the encoder's ``seq_length`` cut off (probability exactly 0) adds nothing."""
 
     def __init__(self, name: str = "span_loss", **kwargs: Any):
         super().__init__(name=name, **kwargs)
@@ -63,7 +64,8 @@ class SpanLoss(keras.losses.Loss):
         p = tf.cast(y_pred, tf.float32)
         start = tf.gather(p[:, :, 0], y[:, 0], batch_dims=1)
         end = tf.gather(p[:, :, 1], y[:, 1], batch_dims=1)
-        return -(tf.math.log(start + 1e-9) + tf.math.log(end + 1e-9)) / 2.0
+        seen = tf.cast((start > 0.0) & (end > 0.0), tf.float32)  # 0: the answer's words were cut by seq_length
+        return -seen * (tf.math.log(start + 1e-9) + tf.math.log(end + 1e-9)) / 2.0
 
 
 @keras.utils.register_keras_serializable(package="zoo")

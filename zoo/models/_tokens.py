@@ -111,6 +111,7 @@ def tag_words(model: Any, texts: Sequence[str], *, batch_size: int = 32) -> list
         raise ConfigurationError(f"tag_words takes a token_classification model, got task {config.get('task')!r}")
     names = config.get("class_names") or [str(i) for i in range(config["num_classes"])]
     outside = "O" if "O" in names else names[0]
+    texts = [" ".join(str(t).split()) for t in texts]  # words as str.split finds them, joined by ASCII spaces
     ids = model.predict(list(texts), batch_size=batch_size, verbose=0).argmax(-1)
     long = [i for i, t in enumerate(texts) if len(str(t).split()) > ids.shape[1]]
     if long:

@@ -39,6 +39,7 @@ class RunConfig:
     temperature: float = 4.0
     alpha: float = 0.5
     unlabeled: str | None = None
+    max_words: int | None = None  # token_classification / question_answering: words per sentence / context window
     extra: dict = field(default_factory=dict)
 
     @property

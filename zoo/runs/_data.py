@@ -41,12 +41,15 @@ def load_data(cfg: RunConfig, spec: Any, *, path: str | os.PathLike | None = Non
     if task.label_kind == "span":  # extractive QA: a SQuAD JSON file
         if not path.is_file():
             raise DataError(f"task {task.name!r} reads a SQuAD v1.1 / v2.0 JSON file; '{path}' is not a file")
-        return zdata.from_squad(path, batch_size=cfg.batch_size, val_split=split, seed=cfg.seed)
+        words = cfg.max_words or 64
+        return zdata.from_squad(path, max_words=words, stride=max(1, words // 2), batch_size=cfg.batch_size,
+                                val_split=split, seed=cfg.seed)
     if task.label_kind == "token":  # one tag per word: a CoNLL file
         if not path.is_file():
             raise DataError(f"task {task.name!r} reads a CoNLL file (WORD ... TAG per line, a blank line between "
                             f"sentences); '{path}' is not a file")
-        return zdata.from_conll(path, batch_size=cfg.batch_size, val_split=split, seed=cfg.seed)
+        return zdata.from_conll(path, max_words=cfg.max_words or 64, batch_size=cfg.batch_size, val_split=split,
+                                seed=cfg.seed)
     if task.inputs:  # text pairs: a CSV with two text columns (named by --csv-text-column A,B, else found)
         if not (path.is_file() and path.suffix.lower() in CSV_SUFFIXES):
             raise DataError(f"task {task.name!r} reads a .csv/.tsv of text pairs (columns text_a,text_b,label or "

@@ -54,21 +54,24 @@ def evaluate_export(model_dir: Path, meta: dict, info: dict, data_path: Path, *,
         scores = squad_scores({e["id"]: f["answer"] for e, f in zip(asked, found)}, {e["id"]: e["answers"] for e in asked})
         return {"task": meta["task"], **scores, "n_unanswerable_left_out": len(examples) - len(asked),
                 "data": str(data_path)}
-    cfg = RunConfig.from_dict(info["config"]) if info.get("config") else RunConfig(
-        backbone=meta["backbone"], data="", task="pair_classification" if meta.get("task_inputs") else "classification")
-    data = load_data(cfg, export_spec(meta), path=data_path, val_split=None, shuffle=False)
     names = list(meta["class_names"])
-    if meta.get("task") == "token_classification":  # the task's metric: entity-level precision / recall / F1
+    if meta.get("task") == "token_classification":  # entity-level P / R / F1; the file read with the model's tags
+        from zoo.data import from_conll
         from zoo.runs._entities import dataset_entity_scores
 
+        data = from_conll(data_path, class_names=names, max_words=int(meta["max_words"]))
         fn = (loaded if loaded is not None else load_model(model_dir)).signatures["serving_default"]
         scores = dataset_entity_scores(lambda x: fn(text=x)["tags"].numpy(), data.train, names)
         return {"task": meta["task"], **scores, "n_sentences": data.summary.n_examples, "data": str(data_path)}
+    task = meta.get("task") or ("pair_classification" if meta.get("task_inputs") else "classification")
+    cfg = RunConfig.from_dict(info["config"]) if info.get("config") else RunConfig(backbone=meta["backbone"], data="",
+                                                                                   task=task)
+    data = load_data(cfg, export_spec(meta), path=data_path, val_split=None, shuffle=False)
     unknown = [c for c in data.class_names if c not in names]
     if unknown:
         raise DataError(f"classes {unknown} of '{data_path}' are not classes of the model ({', '.join(names)}); "
                         "evaluate on data with the model's classes")
-    remap = np.asarray([names.index(c) for c in data.class_names])
+    remap = np.asarray([names.index(c) for c in data.class_names])  # the file's class order -> the model's
     loaded = loaded if loaded is not None else load_model(model_dir)
     contract = contract_for_export(meta)
     fn, key = loaded.signatures[contract.eval_signature], contract.eval_input_key(meta)

@@ -194,7 +194,7 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
             import tensorflow as tf
 
             tf.config.experimental.enable_op_determinism()
-        prepared, build_task, task_options = None, cfg.task, {}
+        prepared, build_task, task_options = None, cfg.task, ({"max_words": cfg.max_words} if cfg.max_words else {})
         if cfg.teacher:  # distillation: the teacher's outputs (computed once) join the labels
             from zoo.runs._distill import distill_inputs
 
