@@ -141,6 +141,7 @@ def test_from_pairs_csv_finds_the_columns_splits_and_names_bad_rows(tmp_path):
         zoo.data.from_pairs_csv(_write(tmp_path / "one.csv", "text,label\na,1\n"))
 
 
+@pytest.mark.slow
 def test_cli_trains_predicts_and_evaluates_a_pair_model_and_refuses_one_input_paths(tmp_path, capsys):
     import csv
     import json

@@ -104,6 +104,7 @@ def test_squad_scores_are_squads_exact_match_and_f1():
     assert (empty["exact_match"], empty["f1"], empty["count"], empty["without_answer"]) == (1.0, 0.0, 1, 1)
 
 
+@pytest.mark.slow
 def test_export_answers_like_zoo_answer_and_the_cli_trains_predicts_and_evaluates(tiny_bert, tmp_path, capsys):
     from zoo.cli import main
     from zoo.export import answer_export, load_model, read_export_meta, save_model, verify_export

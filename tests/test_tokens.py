@@ -153,6 +153,7 @@ def test_export_serves_words_and_tags_like_tag_words(tiny_bert, tmp_path):
     assert tag_texts(load_model(path).signatures["serving_default"], [spaced])[0][1] == want[0]
 
 
+@pytest.mark.slow
 def test_cli_trains_predicts_entities_and_evaluates_entity_f1(tmp_path, capsys):
     import json
 
