@@ -17,6 +17,7 @@ import argparse
 from typing import Any, Callable
 
 from zoo.cli._batch import batch_options, check_predict_args
+from zoo.cli._contrastive import contrastive_train_options, zero_shot_options
 from zoo.registry import hookimpl
 
 __all__ = ["register_commands", "EPILOGS", "COMMAND_MODULES"]
@@ -24,7 +25,7 @@ __all__ = ["register_commands", "EPILOGS", "COMMAND_MODULES"]
 # command name -> module holding ``cmd_<name>`` (imported only when the command runs)
 COMMAND_MODULES = {"train": "zoo.cli._run_commands", "evaluate": "zoo.cli._run_commands", "predict": "zoo.cli._run_commands",
                    "export": "zoo.cli._export", "cache": "zoo.cli._tools", "demo": "zoo.cli._tools",
-                   "bench": "zoo.cli._tools", "compare": "zoo.cli._compare", "distill": "zoo.cli._run_commands",
+                   "bench": "zoo.cli._tools", "compare": "zoo.cli._compare", "distill": "zoo.cli._distill",
                    "prune": "zoo.cli._export"}
 
 EPILOGS = {
@@ -166,6 +167,7 @@ def _train_options(s: argparse.ArgumentParser) -> None:
     s.add_argument("--csv-audio-column", metavar="COLUMN", help="CSV column holding .wav paths (relative to the CSV's folder)")
     s.add_argument("--csv-label-column", metavar="COLUMN", help="CSV column holding the labels (default: label)")
     s.add_argument("--max-words", type=_positive_int, metavar="N", help="words per sentence / QA context window (64)")
+    contrastive_train_options(s)
     s.add_argument("--out", metavar="DIR", help="run folder (default: runs/NAME)")
     s.add_argument("--resume", action="store_true", help="continue the interrupted run in --out from its last checkpoint")
     s.add_argument("--force", action="store_true", help="overwrite an existing run in --out")
@@ -187,13 +189,10 @@ def register_commands(cli: Any) -> None:
     """
     def cmd(name: str, help_text: str) -> argparse.ArgumentParser:
         return cli.add(name, help_text, epilog=EPILOGS.get(name))
-
-    heavy = _heavy
-
     s = cmd("train", "train a backbone + head on a class folder or CSV; checkpoints every epoch, exports at the end")
     s.add_argument("name", nargs="?", metavar="NAME", help="registered backbone (see `zoo list`); optional with --resume")
     _train_options(s)
-    s.set_defaults(func=heavy("train"))
+    s.set_defaults(func=_heavy("train"))
 
     s = cmd("distill", "train a student backbone on a trained teacher's softened outputs (knowledge distillation)")
     s.add_argument("teacher", metavar="TEACHER", help="teacher: a run folder of `zoo train` or an exported zoo model")
@@ -202,14 +201,14 @@ def register_commands(cli: Any) -> None:
     s.add_argument("--temperature", type=_positive_float, metavar="T", help="softening temperature (default 4)")
     s.add_argument("--alpha", type=_fraction, metavar="A", help="weight of the labels vs the teacher (default 0.5)")
     _train_options(s)
-    s.set_defaults(func=heavy("distill"))
+    s.set_defaults(func=_heavy("distill"))
 
     s = cmd("evaluate", "evaluate a trained run on labelled data: accuracy, per-class table, confusion matrix PNG")
     s.add_argument("run", metavar="DIR", help="run folder written by `zoo train`")
     s.add_argument("--data", required=True, metavar="PATH", help="class folder or CSV with the same classes")
     s.add_argument("--out", metavar="PNG", help="confusion matrix PNG (default DIR/confusion_matrix.png)")
     s.add_argument("--json", action="store_true", help="machine-readable output")
-    s.set_defaults(func=heavy("evaluate"))
+    s.set_defaults(func=_heavy("evaluate"))
 
     s = cmd("predict", "predict with a trained run's exported model: top-k labels with scores")
     s.add_argument("run", metavar="DIR", help="run folder written by `zoo train` (or an exported SavedModel)")
@@ -218,8 +217,9 @@ def register_commands(cli: Any) -> None:
     s.add_argument("--question", metavar="TEXT", help="question_answering runs: the question (with --context)")
     s.add_argument("--context", metavar="TEXT_OR_FILE", help="question_answering runs: the context, or a text file")
     s.add_argument("--json", action="store_true", help="machine-readable output")
+    zero_shot_options(s)
     batch_options(s, data_required=False)  # --data GLOB --out DIR: every file, on Apache Beam (zoo embed's options)
-    s.set_defaults(func=heavy("predict"), check_args=check_predict_args)
+    s.set_defaults(func=_heavy("predict"), check_args=check_predict_args)
 
     s = cmd("export", "export a trained run as a SavedModel or TFLite file")
     s.add_argument("run", metavar="DIR", help="run folder written by `zoo train`")
@@ -234,7 +234,7 @@ def register_commands(cli: Any) -> None:
                    help="TFLite: skip the float vs TFLite report on the run's validation split (export_report.json)")
     s.add_argument("--select-tf-ops", action="store_true", help="TFLite: allow TensorFlow ops (Flex delegate)")
     s.add_argument("--out", metavar="PATH", help="target path (default: DIR/model.tflite; savedmodel: verify DIR/model in place)")
-    s.set_defaults(func=heavy("export"))
+    s.set_defaults(func=_heavy("export"))
 
     s = cmd("prune", "magnitude-prune a run's head (tensorflow-model-optimization) into a new run folder")
     s.add_argument("run", metavar="DIR", help="run folder written by `zoo train` or `zoo distill`")
@@ -242,7 +242,7 @@ def register_commands(cli: Any) -> None:
     s.add_argument("--epochs", type=_positive_int, default=2, metavar="N", help="epochs of training while pruning (default 2)")
     s.add_argument("--out", metavar="DIR", help="the pruned run folder (default DIR-pruned)")
     s.add_argument("--backbone", action="store_true", help="also prune the backbone (refused for TF Hub SavedModels: see the error)")
-    s.set_defaults(func=heavy("prune"))
+    s.set_defaults(func=_heavy("prune"))
 
     s = cmd("cache", "inspect and manage the TF Hub module cache (offline / air-gapped use)")
     sub = s.add_subparsers(dest="cache_command", metavar="ACTION", parser_class=type(s))
@@ -267,13 +267,13 @@ def register_commands(cli: Any) -> None:
     a.add_argument("--to", required=True, metavar="BUNDLE")
     a = action("unpack", "install the modules of a bundle into the cache")
     a.add_argument("bundle", metavar="BUNDLE")
-    s.set_defaults(func=heavy("cache"))
+    s.set_defaults(func=_heavy("cache"))
 
     s = cmd("demo", "end-to-end demo on generated data with the starter backbones (offline, a few minutes)")
     s.add_argument("--out", metavar="DIR", help="folder for data, runs and report (default: a new temp folder)")
     s.add_argument("--quick", action="store_true", help="smaller data and fewer epochs (under a minute)")
     s.add_argument("--json", action="store_true", help="print the report as JSON")
-    s.set_defaults(func=heavy("demo"))
+    s.set_defaults(func=_heavy("demo"))
 
     s = cmd("compare", "rank backbones on your data: frozen features + a linear probe, latency, size, Pareto front")
     s.add_argument("names", nargs="*", metavar="NAME", help="backbones to compare (or select with --modality/--tag)")
@@ -290,11 +290,11 @@ def register_commands(cli: Any) -> None:
     s.add_argument("--seed", type=int, default=0, metavar="S", help="folds and probe seed (default 0)")
     s.add_argument("--out", metavar="DIR", help="results folder (default: compare)")
     s.add_argument("--json", action="store_true", help="print compare.json instead of the table")
-    s.set_defaults(func=heavy("compare"))
+    s.set_defaults(func=_heavy("compare"))
 
     s = cmd("bench", "benchmark zoo against hand-written hub.KerasLayer code (runs python -m benchmarks)")
     s.add_argument("--quick", action="store_true", help="small N, 1 repetition: proves it runs, timings meaningless")
     s.add_argument("--cases", help="comma-separated case numbers, e.g. 1,3 (default: all)")
     s.add_argument("--reps", type=int, help="repetitions per side (default 3)")
     s.add_argument("--out", metavar="JSON", help="results file (default benchmarks/results.json)")
-    s.set_defaults(func=heavy("bench"))
+    s.set_defaults(func=_heavy("bench"))

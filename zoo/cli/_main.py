@@ -202,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
         'use'
     """
     from zoo.cli import _batch as cli_batch
+    from zoo.cli import _contrastive as cli_contrastive
     from zoo.cli import _heavy as cli_heavy
     from zoo.registry import get_registry
 
@@ -214,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_commands(cli)  # built-ins: the same hook as plugins
     cli_heavy.register_commands(cli)
     cli_batch.register_commands(cli)
+    cli_contrastive.register_commands(cli)
     try:
         plugin_impls = get_registry().pm.hook.register_commands.get_hookimpls()
     except ZooError:  # e.g. a broken user registry file: the command that needs the registry reports it

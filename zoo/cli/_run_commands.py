@@ -30,7 +30,7 @@ from zoo.data import text_bytes
 from zoo.errors import ConfigurationError, DataError
 from zoo.quiet import quiet_tensorflow
 
-__all__ = ["cmd_train", "cmd_distill", "cmd_evaluate", "cmd_predict", "quiet_tensorflow"]
+__all__ = ["cmd_train", "cmd_evaluate", "cmd_predict", "quiet_tensorflow"]
 
 _TRAIN_FIELDS = {  # argparse dest -> RunConfig field
     "task": "task", "data": "data", "val_split": "val_split", "epochs": "epochs", "batch_size": "batch_size",
@@ -38,7 +38,8 @@ _TRAIN_FIELDS = {  # argparse dest -> RunConfig field
     "csv_text_column": "csv_text_column", "csv_image_column": "csv_image_column",
     "csv_audio_column": "csv_audio_column", "csv_label_column": "csv_label_column", "seed": "seed",
     "teacher": "teacher", "temperature": "temperature", "alpha": "alpha", "unlabeled": "unlabeled",
-    "deterministic": "deterministic", "max_words": "max_words",
+    "deterministic": "deterministic", "max_words": "max_words", "text_backbone": "text_backbone",
+    "projection_dim": "projection_dim",
 }
 
 
@@ -124,7 +125,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     cfg, out = _train_config(args)
     check_config(cfg)
-    _check_folder(Path(cfg.data))
+    if not cfg.text_backbone:  # a contrastive run reads files with captions, not class folders
+        _check_folder(Path(cfg.data))
     quiet_tensorflow()
     from zoo.runs import train_run
     verbose = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
@@ -139,6 +141,12 @@ def cmd_train(args: argparse.Namespace) -> int:
               "(use --force to train it again)")
         return 0
     m = result.metrics
+    if "retrieval" in m:  # contrastive: recall, not accuracy
+        r = m["retrieval"]["text_to_input"]
+        print(f"trained {cfg.backbone} + {cfg.text_backbone} (contrastive) for {m['epochs']} epochs: val text -> file "
+              + "  ".join(f"{k} {v:.4f}" for k, v in r.items()))
+        print(f"run folder {result.run.path}: model/ (SavedModel: zero-shot and embedding signatures), metrics.json")
+        return 0
     note = "" if m["pretrained"] else f" ({cfg.backbone} is NOT pretrained)"
     acc = m.get("accuracy")
     acc_text = f"{m['accuracy_split']} accuracy {acc:.4f}" if acc is not None else "no accuracy"
@@ -147,38 +155,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     run = result.run
     print(f"run folder {run.path}: model/ (SavedModel), labels.txt, metrics.json, training_curve.png, checkpoints/")
     return 0
-
-
-def cmd_distill(args: argparse.Namespace) -> int:
-    """``zoo distill TEACHER --student NAME --data PATH``: a `zoo train` run that learns the teacher's outputs.
-
-    Example:
-        main(["distill", "runs/teacher", "--student", "starter_cnn", "--data", "shapes", "--out", "runs/student"])
-        # -> 0
-    """
-    import json
-
-    if not args.resume and not args.name:
-        raise ConfigurationError("give the student: zoo distill TEACHER --student NAME --data PATH")
-    args.teacher = str(Path(args.teacher).expanduser().resolve())
-    if args.unlabeled:
-        args.unlabeled = str(Path(args.unlabeled).expanduser().resolve())
-    code = cmd_train(args)
-    out = Path(args.out or f"runs/{args.name}")
-    report_path = out / "distill_report.json"
-    if code == 0 and report_path.exists():
-        r = json.loads(report_path.read_text(encoding="utf-8"))
-        t, s = r["teacher"], r["student"]
-        rows = [("", "accuracy", "params", "size (MB)", "ms/ex b1", "ms/ex b32")]
-        for label, m in ((f"teacher {t['backbone']}", t), (f"student {s['backbone']}", s)):
-            acc = m.get("accuracy")
-            rows.append((label, "-" if acc is None else f"{acc:.4f}", f"{m['params']:,}", f"{m['size_bytes'] / 1e6:.2f}",
-                         f"{m.get('ms_per_example_b1', float('nan')):.2f}", f"{m.get('ms_per_example_b32', float('nan')):.2f}"))
-        width = max(len(r_[0]) for r_ in rows) + 2
-        for r_ in rows:
-            print(f"{r_[0]:<{width}}" + "".join(f"{c:>12}" for c in r_[1:]))
-        print(f"report: {report_path}")
-    return code
 
 
 # --------------------------------------------------------------------------- evaluate / predict
@@ -215,12 +191,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     data_path = Path(args.data).expanduser()
     if not data_path.exists():
         raise DataError(f"--data '{args.data}' does not exist; pass a class folder or a .csv file")
-    _check_folder(data_path)
+    if meta.get("task") != "contrastive":  # captioned files, not class folders
+        _check_folder(data_path)
     quiet_tensorflow()
     from zoo.runs import evaluate_export
 
     report = evaluate_export(model_dir, meta, info, data_path)
-    token = report.get("task") in ("token_classification", "question_answering")  # no classes, no confusion matrix
+    token = report.get("task") in ("token_classification", "question_answering", "contrastive")  # no confusion matrix
     if not token:
         from zoo.runs import plot_confusion_matrix
 
@@ -234,6 +211,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
+    if report.get("task") == "contrastive":
+        from zoo.cli._contrastive import print_recall_report
+
+        return print_recall_report(args, meta, report)
     if token:
         from zoo.cli._entities import print_entity_report, print_squad_report
 
@@ -265,6 +246,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     quiet_tensorflow()
     from zoo.export import load_model, predict_scores, read_inputs
 
+    if meta.get("task") == "contrastive":
+        from zoo.cli._contrastive import predict_zero_shot
+
+        return predict_zero_shot(args, model_dir, meta)
+    if getattr(args, "labels", None):
+        raise ConfigurationError(f"--labels / --template are for contrastive runs (zero-shot); {args.run} is a "
+                                 f"{meta.get('task') or 'classification'} run with its own classes")
     if meta.get("task") in ("token_classification", "question_answering"):
         from zoo.cli._entities import predict_answer, predict_entities
 

@@ -18,6 +18,8 @@ _EXPORTS = {
     "wav_info": "_audio_io",
     "write_wav": "_audio_io",
     "from_csv": "_csv",
+    "from_captions": "_captions",
+    "read_captions": "_captions",
     "from_conll": "_conll",
     "from_squad": "_squad",
     "read_squad": "_squad",

@@ -33,8 +33,7 @@ import numpy as np
 
 from zoo.errors import ConfigurationError, ExportError
 from zoo.atomic import atomic_write_json, owned_tmp_dir, replace_dir, storage_errors
-from zoo.export._span_export import SPAN_TASK, check_span_outputs, span_serving_module
-from zoo.export._token_export import TOKEN_TASK, check_token_outputs, token_serving_module
+from zoo.export._task_export import task_export
 from zoo.registry import BackboneSpec
 
 __all__ = [
@@ -116,15 +115,12 @@ def save_model(model: Any, path: str | os.PathLike, *, spec: BackboneSpec, class
         # -> PosixPath('runs/flowers/model')
     """
     config = getattr(getattr(model, "zoo", None), "config", None) or {}
-    if config.get("task") == "contrastive":
-        raise ExportError("a contrastive model has no raw-input export yet; keep it with model.save(path) and "
-                          "classify with zoo.zero_shot(model, inputs, labels)")
     extra = {**(extra or {}), **({"task_inputs": list(config["inputs"])} if config.get("inputs") else {})}
-    if config.get("task") in (TOKEN_TASK, SPAN_TASK):  # per-word outputs: their own signatures
-        extra.update(task=config["task"], max_words=int(model.output_shape[1]))
+    hook = task_export(config.get("task"))
+    if hook is not None:  # not one score per class: the task's own signatures
+        extra.update(task=config["task"], **hook.meta(model))
         meta = export_meta(spec, class_names, extra)
-        module, signatures = (token_serving_module(model, meta, class_names, _hub_objects(model))
-                              if config["task"] == TOKEN_TASK else span_serving_module(model, meta, _hub_objects(model)))
+        module, signatures = hook.serving(model, meta, class_names, _hub_objects(model))
     else:
         meta = export_meta(spec, class_names, extra)
         module, signatures = _serving_module(model, meta, class_names, binary)
@@ -231,15 +227,17 @@ def verify_export(path: str | os.PathLike) -> dict:
     import tensorflow as tf
 
     fn, names = loaded.signatures["serving_default"], meta.get("task_inputs")
-    out = fn(**({n: tf.constant(["zoo export check"]) for n in names or ("text",)}
-                if names or meta.get("task") == TOKEN_TASK else contract_for_export(meta).smoke_input(meta)))
-    scores = out["scores"].numpy()
-    n = len(meta["class_names"])
-    if meta.get("task") in (TOKEN_TASK, SPAN_TASK):
-        (check_token_outputs if meta["task"] == TOKEN_TASK else check_span_outputs)(out, meta, path)
-    elif scores.shape != (1, n) or not np.isfinite(scores).all() or abs(float(scores.sum()) - 1.0) > 1e-3:
-        raise ExportError(f"'{path}': serving_default returned scores of shape {scores.shape} summing to "
-                          f"{float(scores.sum()):.4g}; expected [1, {n}] probabilities")
+    hook = task_export(meta.get("task"))
+    if hook is not None:
+        out = fn(**hook.smoke(meta))
+        hook.check(out, meta, path)
+    else:
+        out = fn(**({n: tf.constant(["zoo export check"]) for n in names} if names
+                    else contract_for_export(meta).smoke_input(meta)))
+        scores, n = out["scores"].numpy(), len(meta["class_names"])
+        if scores.shape != (1, n) or not np.isfinite(scores).all() or abs(float(scores.sum()) - 1.0) > 1e-3:
+            raise ExportError(f"'{path}': serving_default returned scores of shape {scores.shape} summing to "
+                              f"{float(scores.sum()):.4g}; expected [1, {n}] probabilities")
     _, kwargs = fn.structured_input_signature
     meta = dict(meta)
     meta["inputs"] = {k: f"{v.dtype.name}{list(v.shape)}" for k, v in kwargs.items()}

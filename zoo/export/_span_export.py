@@ -13,13 +13,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from zoo.errors import ExportError
+from zoo.export._task_export import TaskExport
 
-__all__ = ["SPAN_TASK", "span_serving_module", "check_span_outputs", "answer_export"]
+__all__ = ["SPAN_TASK", "SPAN_EXPORT", "span_serving_module", "check_span_outputs", "answer_export"]
 
 SPAN_TASK = "question_answering"
 
 
-def span_serving_module(model: Any, meta: dict, hub_objects: list) -> tuple[Any, dict]:
+def span_serving_module(model: Any, meta: dict, class_names: Sequence[str], hub_objects: list) -> tuple[Any, dict]:
     """``(module, signatures)`` for `zoo.export.write_savedmodel` (see the module docs)."""
     import tensorflow as tf
 
@@ -46,6 +47,19 @@ def check_span_outputs(out: dict, meta: dict, path: Any) -> None:
     if scores.shape != (1, width, 2) or not np.allclose(scores.sum(axis=1), 1.0, atol=1e-3):
         raise ExportError(f"'{path}': serving_default returned scores {scores.shape}; expected [1, {width}, 2] "
                           "start / end probabilities")
+
+
+def _smoke(meta: dict) -> dict:
+    import tensorflow as tf
+
+    return {"question": tf.constant(["zoo export check"]), "context": tf.constant(["zoo export check"])}
+
+
+def _meta(model: Any) -> dict:
+    return {"max_words": int(model.output_shape[1])}
+
+
+SPAN_EXPORT = TaskExport(serving=span_serving_module, smoke=_smoke, check=check_span_outputs, meta=_meta)
 
 
 def answer_export(fn: Any, meta: dict, questions: Sequence[str], contexts: Sequence[str], *,

@@ -30,6 +30,11 @@ def require_classifier(meta: dict, what: str) -> None:
                                  f"{len(names)} texts per example ({', '.join(names)}); use the SavedModel (its "
                                  f"serving signature takes {', '.join(names)}), `zoo predict RUN TEXT_A TEXT_B` or "
                                  "`zoo evaluate RUN --data pairs.csv`", inputs=list(names))
+    if meta.get("task") == "contrastive":
+        raise ConfigurationError(f"{what} reads one class per example, but this {meta.get('backbone')} + "
+                                 f"{meta.get('text_backbone')} model embeds inputs and texts (contrastive); use the "
+                                 "SavedModel (embed_inputs, embed_text, serving_default with labels), `zoo predict RUN "
+                                 "FILE --labels a,b` or `zoo search RUN --text T --images DIR`")
     if meta.get("task") == "token_classification":
         raise ConfigurationError(f"{what} reads one class per example, but this {meta.get('backbone')} model tags "
                                  "every word; use the SavedModel (serving_default returns words and tags), "

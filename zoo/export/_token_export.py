@@ -17,8 +17,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from zoo.errors import ExportError
+from zoo.export._task_export import TaskExport
 
-__all__ = ["TOKEN_TASK", "token_serving_module", "check_token_outputs", "tag_texts", "entities"]
+__all__ = ["TOKEN_TASK", "TOKEN_EXPORT", "token_serving_module", "check_token_outputs", "tag_texts", "entities"]
 
 TOKEN_TASK = "token_classification"
 
@@ -55,6 +56,19 @@ def check_token_outputs(out: dict, meta: dict, path: Any) -> None:
     if scores.shape != (1, width, n) or not np.allclose(scores.sum(-1), 1.0, atol=1e-3) or out["tags"].shape != (1, width):
         raise ExportError(f"'{path}': serving_default returned scores {scores.shape} and tags {out['tags'].shape}; "
                           f"expected [1, {width}, {n}] probabilities and [1, {width}] tags")
+
+
+def _smoke(meta: dict) -> dict:
+    import tensorflow as tf
+
+    return {"text": tf.constant(["zoo export check"])}
+
+
+def _meta(model: Any) -> dict:
+    return {"max_words": int(model.output_shape[1])}
+
+
+TOKEN_EXPORT = TaskExport(serving=token_serving_module, smoke=_smoke, check=check_token_outputs, meta=_meta)
 
 
 def tag_texts(fn: Any, texts: Sequence[str], batch_size: int = 32) -> list[tuple[list[str], list[str]]]:

@@ -27,7 +27,7 @@ from zoo.errors import ConfigurationError
 from zoo.tfk import keras, tf
 
 __all__ = ["contrastive_features", "contrastive_head", "contrastive_compile", "ContrastiveLoss", "LogitScale",
-           "encode_side", "zero_shot"]
+           "encode_side", "zero_shot", "zero_shot_scores", "label_captions", "retrieval_recall"]
 
 
 def contrastive_features(backbones: list, inputs: dict, options: dict) -> Any:
@@ -105,18 +105,67 @@ def encode_side(model: Any, side: int, x: Any, batch_size: int = 64) -> np.ndarr
     return np.concatenate(out) if out else np.zeros((0, proj.units), np.float32)
 
 
+def label_captions(labels: Sequence[str], template: str = "{}") -> list[str]:
+    """Each label written into ``template`` where ``{}`` stands (``"a photo of a {}"``).
+
+    Example:
+        >>> label_captions(["cat", "dog"], "a photo of a {}")
+        ['a photo of a cat', 'a photo of a dog']
+    """
+    if not isinstance(template, str) or "{}" not in template:
+        raise ConfigurationError(f"template must contain '{{}}' where the label goes, got {template!r}")
+    labels = [str(label).strip() for label in labels]
+    if not labels or not all(labels) or len(set(labels)) != len(labels):
+        raise ConfigurationError(f"labels must be distinct, non-empty names (at least one), got {labels}")
+    return [template.replace("{}", label) for label in labels]
+
+
+def zero_shot_scores(first: np.ndarray, text: np.ndarray, labels: Sequence[str], scale: float) -> dict:
+    """``{"labels", "scores"}`` from normalised embeddings: softmax over the labels of ``scale`` x cosine."""
+    logits = scale * np.asarray(first, np.float64) @ np.asarray(text, np.float64).T
+    scores = np.exp(logits - logits.max(axis=1, keepdims=True))
+    scores /= scores.sum(axis=1, keepdims=True)
+    return {"labels": [labels[i] for i in scores.argmax(axis=1)], "scores": scores.astype(np.float32)}
+
+
 def zero_shot(model: Any, inputs: Any, labels: Sequence[str], *, template: str = "{}", batch_size: int = 64) -> dict:
     """Classify ``inputs`` (images or audio, raw) among ``labels`` never trained on as classes: each label is
     written into ``template`` (``"a photo of a {}"``), encoded by the text tower, and an input takes the label
     whose caption is most similar. Returns ``{"labels": [...], "scores": [N, K] softmax of scaled similarities}``.
     """
-    if "{}" not in template:
-        raise ConfigurationError(f"template must contain '{{}}' where the label goes, got {template!r}")
-    captions = [template.format(label) for label in labels]
+    captions = label_captions(labels, template)
     text = encode_side(model, 1, captions, batch_size)
     first = encode_side(model, 0, inputs, batch_size)
     scale = float(np.exp(min(model.zoo.head_model.get_layer("logit_scale").log_scale.numpy(), math.log(100.0))))
-    logits = scale * first @ text.T
-    scores = np.exp(logits - logits.max(axis=1, keepdims=True))
-    scores /= scores.sum(axis=1, keepdims=True)
-    return {"labels": [labels[i] for i in scores.argmax(axis=1)], "scores": scores}
+    return zero_shot_scores(first, text, [str(label).strip() for label in labels], scale)
+
+
+def retrieval_recall(first: np.ndarray, text: np.ndarray, ks: Sequence[int] = (1, 5, 10),
+                     groups: Sequence[Any] | None = None) -> dict:
+    """Recall@K of retrieval between paired embeddings (row i of ``first`` goes with row i of ``text``).
+
+    ``text_to_input``: for each caption, is its own input among the K most similar inputs;
+    ``input_to_text``: for each input, is one of its captions among the K most similar captions.
+    ``groups`` (e.g. the file of each row) makes rows of one input count as the same input: a
+    file with three captions is one candidate, found by any of them. A rank counts the candidates
+    strictly more similar than the right one, so identical captions of different files (tied
+    similarities) do not hide each other. Returns
+    ``{"text_to_input": {"R@1": ...}, "input_to_text": {...}, "n": N}``.
+
+    Example:
+        >>> e = np.eye(3, dtype=np.float32)
+        >>> retrieval_recall(e, e[[0, 2, 1]], ks=(1, 2))["text_to_input"]
+        {'R@1': 0.3333, 'R@2': 1.0}
+    """
+    first, text = np.asarray(first, np.float64), np.asarray(text, np.float64)
+    groups = np.arange(len(first)) if groups is None else np.unique(np.asarray(groups), return_inverse=True)[1]
+    uniq = np.array([np.flatnonzero(groups == g)[0] for g in range(groups.max() + 1)]) if len(groups) else np.zeros(0, int)
+    sims = text @ first[uniq].T  # [captions, distinct inputs]
+    rank_t2i = (sims > sims[np.arange(len(text)), groups][:, None]).sum(axis=1)  # inputs strictly more similar
+    own_best = np.array([sims[groups == g, g].max() for g in range(len(uniq))])
+    rank_i2t = (sims > own_best[None, :]).sum(axis=0)  # per input: captions more similar than its best own one
+    out: dict = {"text_to_input": {}, "input_to_text": {}, "n": int(len(text))}
+    for k in ks:
+        out["text_to_input"][f"R@{k}"] = round(float(np.mean(rank_t2i < k)), 4) if len(text) else 0.0
+        out["input_to_text"][f"R@{k}"] = round(float(np.mean(rank_i2t < k)), 4) if len(uniq) else 0.0
+    return out

@@ -48,15 +48,18 @@ BUILTIN_TASKS = (
                                                       "sentences of space-separated words, option max_words (64)",
              head="zoo.models._heads:softmax_head", compile="zoo.models._tokens:token_compile",
              needs_num_classes=True, modalities=("text",), label_kind="token",
-             features="zoo.models._tokens:token_features"),
+             features="zoo.models._tokens:token_features",
+             export="zoo.export._token_export:TOKEN_EXPORT"),
     TaskSpec(name="question_answering", description="extractive QA: the answer's start and end word in the context "
                                                     "(BERT-style encoders); inputs {'question', 'context'}",
              head="zoo.models._spans:span_head", compile="zoo.models._spans:span_compile", modalities=("text",),
-             label_kind="span", inputs=("question", "context"), features="zoo.models._spans:span_features"),
+             label_kind="span", inputs=("question", "context"), features="zoo.models._spans:span_features",
+             export="zoo.export._span_export:SPAN_EXPORT"),
     TaskSpec(name="contrastive", description="image-text (or audio-text) embeddings, CLIP's symmetric InfoNCE; two "
                                              "backbones, text second; zoo.zero_shot; option projection_dim (256)",
              head="zoo.models._contrastive:contrastive_head", compile="zoo.models._contrastive:contrastive_compile",
-             label_kind="none", features="zoo.models._contrastive:contrastive_features"),
+             label_kind="none", features="zoo.models._contrastive:contrastive_features",
+             export="zoo.export._contrastive_export:CONTRASTIVE_EXPORT"),
 )
 
 

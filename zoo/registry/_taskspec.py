@@ -56,6 +56,8 @@ class TaskSpec:
         features: ``"module:function"`` or callable ``(backbones, inputs, options) -> features``: the
             tensor the head sees, from the Keras ``inputs`` (named by ``inputs``, else the one raw input)
             and the task options: a text pair joined, one vector per word (None: each backbone's embedding).
+        export: ``"module:OBJECT"`` naming a `zoo.export.TaskExport` when the task's models are not exported
+            as class scores (tags per word, answer spans, embeddings); None: ``serving_default`` gives ``scores``.
 
     Example:
         >>> TaskSpec(name="t", head="m:f").modalities
@@ -72,3 +74,4 @@ class TaskSpec:
     default_lr: float | None = None
     inputs: tuple[str, ...] = ()
     features: str | Callable | None = None
+    export: str | Any | None = None

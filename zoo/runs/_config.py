@@ -40,6 +40,8 @@ class RunConfig:
     alpha: float = 0.5
     unlabeled: str | None = None
     max_words: int | None = None  # token_classification / question_answering: words per sentence / context window
+    text_backbone: str | None = None  # contrastive: the text tower (``backbone`` is the image / audio one)
+    projection_dim: int | None = None  # contrastive: width of the shared space (default 256)
     extra: dict = field(default_factory=dict)
 
     @property

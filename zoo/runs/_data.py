@@ -38,6 +38,10 @@ def load_data(cfg: RunConfig, spec: Any, *, path: str | os.PathLike | None = Non
     from zoo.registry import get_task
 
     task = get_task(cfg.task)
+    if cfg.text_backbone:  # contrastive: (image or audio file, caption) pairs, keyed by the two backbones
+        return zdata.from_captions(path, keys=(spec.name, cfg.text_backbone), batch_size=cfg.batch_size,
+                                   val_split=split, seed=cfg.seed, modality=spec.modality,
+                                   **contract_for(spec).loader_options(spec))
     if task.label_kind == "span":  # extractive QA: a SQuAD JSON file
         if not path.is_file():
             raise DataError(f"task {task.name!r} reads a SQuAD v1.1 / v2.0 JSON file; '{path}' is not a file")

@@ -43,6 +43,10 @@ def evaluate_export(model_dir: Path, meta: dict, info: dict, data_path: Path, *,
     from zoo.runs._rundir import RunConfig
     from zoo.runs._data import load_data
 
+    if meta.get("task") == "contrastive":  # retrieval recall@1/5/10 over the (file, caption) pairs
+        from zoo.runs._retrieval import export_recall
+
+        return export_recall(loaded if loaded is not None else load_model(model_dir), meta, data_path)
     if meta.get("task") == "question_answering":  # SQuAD's exact match and F1 over the file's answerable questions
         from zoo.data import read_squad, squad_scores
         from zoo.export import answer_export

@@ -108,6 +108,9 @@ def prune_run(run_path: str | os.PathLike, *, sparsity: float = 0.5, epochs: int
         raise ConfigurationError(f"'{run_path}' is not a finished zoo run folder; train it first with `zoo train`")
     cfg, info = run.read_config(), run.info()
     spec = get(cfg.backbone)
+    if get_task(cfg.task).label_kind not in ("int", "binary"):  # the report is accuracy before and after
+        raise ConfigurationError(f"zoo prune measures class accuracy before and after; '{run_path}' is a {cfg.task} "
+                                 "run: prune a classification run (or quantize this one's SavedModel yourself)")
     if backbone:
         raise ConfigurationError(
             f"the backbone of this run ({spec.name}, {spec.handle}) is a TF Hub SavedModel: its variables belong to "

@@ -24,6 +24,7 @@ from zoo.errors import ConfigurationError, DataError
 from zoo.atomic import atomic_write_json, atomic_write_text
 from zoo.runs._checkpoints import checkpoint_callback, restore_latest
 from zoo.runs._data import CSV_SUFFIXES, load_data
+from zoo.runs._towers import CONTRASTIVE, check_towers
 from zoo.runs._provenance import provenance
 from zoo.runs._rundir import RunConfig, RunDir
 
@@ -55,7 +56,7 @@ def supported_task(task: Any) -> bool:
         >>> import zoo; supported_task(zoo.get_task("classification")), supported_task(zoo.get_task("regression"))
         (True, False)
     """
-    return task.label_kind in ("int", "binary", "token", "span") and task.name != "embedding"
+    return task.label_kind in ("int", "binary", "token", "span") and task.name != "embedding" or task.name == CONTRASTIVE
 
 
 def check_config(cfg: RunConfig) -> tuple[Any, Any]:
@@ -75,7 +76,9 @@ def check_config(cfg: RunConfig) -> tuple[Any, Any]:
     if not supported_task(task):
         raise ConfigurationError(f"zoo train learns class labels (or word tags); task {task.name!r} needs other "
                                  "targets: use classification, binary, sentiment, pair_classification, "
-                                 "token_classification or question_answering here, or the Python API (zoo.build / zoo.fit)")
+                                 "token_classification, question_answering or contrastive here, or the Python API "
+                                 "(zoo.build / zoo.fit)")
+    check_towers(cfg, spec, task)
     if task.modalities and spec.modality not in task.modalities:
         raise ConfigurationError(f"task {task.name!r} is for {'/'.join(task.modalities)} backbones, but {spec.name!r} "
                                  f"is {spec.modality}; use --task classification")
@@ -217,7 +220,10 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
                                                                             deterministic=cfg.deterministic)}
         run.write_config(cfg, status="running", class_names=class_names, modality=spec.modality,
                          pretrained=spec.pretrained, total_epochs=cfg.total_epochs, **extra)
-        model = build_model(cfg.backbone, task=build_task, class_names=class_names,
+        if task.name == CONTRASTIVE:  # the two towers; examples {image or audio, caption}
+            task_options["projection_dim"] = cfg.projection_dim or 256
+        model = build_model([cfg.backbone, cfg.text_backbone] if task.name == CONTRASTIVE else cfg.backbone,
+                            task=build_task, class_names=class_names,
                             num_classes=len(class_names) if task.needs_num_classes else None,
                             freeze=cfg.freeze, learning_rate=cfg.learning_rate, **task_options)
         variables = list(model.variables)  # checkpoint order: taken before any freeze change
@@ -238,7 +244,7 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
         save_model(model, run.model_dir, spec=spec, class_names=class_names, binary=binary,
                    extra={"task": task.name, "seed": cfg.seed, **({"distilled_from": cfg.teacher} if cfg.teacher else {})})
         atomic_write_text(run.labels_path, "".join(f"{c}\n" for c in class_names))
-        if val_data is not None and task.label_kind not in ("token", "span"):  # no classes: no confusion matrix
+        if val_data is not None and task.label_kind not in ("token", "span", "none"):  # no classes: no confusion matrix
             _log_confusion(model, val_data, class_names, run.path / "tensorboard", step=cfg.total_epochs,
                            title=f"{spec.name}: validation confusion matrix")
         final = _final_metrics(history)
@@ -256,6 +262,10 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
             from zoo.runs._entities import dataset_entity_scores
 
             metrics["entities"] = dataset_entity_scores(lambda x: model.predict(x, verbose=0), val_data, class_names)
+        if task.name == CONTRASTIVE and val_data is not None:  # retrieval recall@1/5/10 on the held-out files
+            from zoo.runs._retrieval import dataset_recall
+
+            metrics["retrieval"] = dataset_recall(lambda x: model.predict(x, verbose=0), val_data)
         if prepared is not None:
             from zoo.runs._distill import distill_report
 
