@@ -15,14 +15,13 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import os
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from zoo.data._csv import csv_reader
+from zoo.data._csv import modality_of_files, read_rows
 from zoo.data._dataset import _MIN_SECONDS, DataSummary, Dataset, _check_args, _check_modality, _check_size, _positive_int
 from zoo.data._files import _os_reason, _read_bytes, _Skips, _validate
 from zoo.data._kinds import KINDS
@@ -37,12 +36,7 @@ CAPTION_FILES = ("captions.csv", "captions.tsv")
 
 def _csv_pairs(path: Path, media_column: str | None, caption_column: str | None,
                base_dir: Any) -> tuple[list[str], list[str], list[str]]:
-    reader = csv_reader(path)
-    try:
-        header = [h.strip() for h in next(reader, [])]
-        rows = list(reader)
-    except csv.Error as exc:
-        raise DataError(f"CSV file '{path}' cannot be parsed at line {reader.line_num}: {exc}") from None
+    header, rows = read_rows(path)
     lower = {h.lower(): h for h in header}
     media = media_column or next((lower[n] for n in MEDIA_COLUMNS if n in lower), None)
     caption = caption_column or next((lower[n] for n in CAPTION_COLUMNS if n in lower), None)
@@ -140,12 +134,7 @@ def from_captions(path: str | os.PathLike, *, keys: Sequence[str] = ("inputs", "
     files, captions, skips = read_captions(path, media_column=media_column, caption_column=caption_column,
                                            base_dir=base_dir, modality=modality)
     if modality is None:
-        exts = {os.path.splitext(f)[1].lower() for f in files}
-        found = [k.name for k in KINDS.values() if k.path_column and exts & set(k.extensions)]
-        if len(found) != 1:
-            raise DataError(f"'{path}': cannot tell whether the files are images or audio from their extensions "
-                            f"{sorted(exts)}; pass modality='vision' or 'audio'")
-        modality = found[0]
+        modality = modality_of_files(files, f"the files of '{path}'")
     distinct = sorted(set(files))
     good, bad, _ = _validate(distinct, modality, read=_read_bytes)
     for i in sorted(bad):

@@ -15,7 +15,7 @@ from zoo.data._kinds import KINDS
 from zoo.data._pipelines import _assemble, _file_loader
 from zoo.errors import ConfigurationError, DataError
 
-__all__ = ['from_csv']
+__all__ = ['from_csv', 'csv_reader', 'read_rows', 'modality_of_files']
 
 
 # ---- CSV -----------------------------------------------------------------------------------
@@ -33,6 +33,28 @@ def csv_reader(path: Path) -> Any:
     first = content.split("\n", 1)[0]
     delim = "\t" if path.suffix.lower() == ".tsv" else max(",;\t", key=first.count) if first else ","
     return csv.reader(io.StringIO(content, newline=""), delimiter=delim)
+
+
+def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """``(header, rows)`` of a CSV read with `csv_reader`; a row csv cannot parse is a `DataError` naming its line."""
+    reader = csv_reader(path)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        rows = list(reader)
+    except csv.Error as exc:
+        raise DataError(f"CSV file '{path}' cannot be parsed at line {reader.line_num}: {exc}") from None
+    return header, rows
+
+
+def modality_of_files(paths: Sequence[str], what: str) -> str:
+    """The modality whose file extensions ``paths`` have (vision or audio); a `DataError` naming ``what``
+    (e.g. "column 'path' of 'd.csv'") when they are of none or of several."""
+    exts = {os.path.splitext(v)[1].lower() for v in paths}
+    found = [k.name for k in KINDS.values() if k.path_column and exts & set(k.extensions)]
+    if len(found) != 1:
+        raise DataError(f"cannot tell the modality of {what} from its file extensions {sorted(exts)}; "
+                        "pass modality='vision' or 'audio'")
+    return found[0]
 
 
 _AUTO_COLUMNS = {"text": ("text", "sentence"), "vision": ("image", "image_path"), "audio": ("audio", "audio_path")}
@@ -141,12 +163,7 @@ def from_csv(path: str | os.PathLike, *, text_column: str | None = None, image_c
                             "fix the label or add it to class_names")
     labels = [index[label] for label in raw_labels]
     if modality is None:
-        exts = {os.path.splitext(v)[1].lower() for v in values}
-        found = [k.name for k in KINDS.values() if k.path_column and exts & set(k.extensions)]
-        if len(found) != 1:
-            raise DataError(f"'{path}': cannot tell the modality of column {col!r} from its file extensions "
-                            f"{sorted(exts)}; pass modality='vision' or 'audio'")
-        modality = found[0]
+        modality = modality_of_files(values, f"column {col!r} of '{path}'")
     if KINDS[modality].path_column:
         base = Path(base_dir).expanduser() if base_dir is not None else path.parent
         values = [str(base / v) for v in values]

@@ -12,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import os
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,7 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from zoo.data._dataset import DataSummary, Dataset, _check_args, _sort_names
-from zoo.data._csv import csv_reader
+from zoo.data._csv import read_rows
 from zoo.data._pipelines import _split
 from zoo.errors import ConfigurationError, DataError
 
@@ -29,16 +28,6 @@ __all__ = ["from_pairs_csv", "PAIR_COLUMNS"]
 # column pairs found without text_columns=, in this order (GLUE / SNLI / QQP names among them)
 PAIR_COLUMNS = (("text_a", "text_b"), ("sentence1", "sentence2"), ("premise", "hypothesis"),
                 ("question1", "question2"), ("question", "sentence"))
-
-
-def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    reader = csv_reader(path)
-    try:
-        header = [h.strip() for h in next(reader, [])]
-        rows = list(reader)
-    except csv.Error as exc:
-        raise DataError(f"CSV file '{path}' cannot be parsed at line {reader.line_num}: {exc}") from None
-    return header, rows
 
 
 def _columns(header: list[str], text_columns: Any, label_column: str, path: Path) -> tuple[int, int, int]:
@@ -69,7 +58,7 @@ def from_pairs_csv(path: str | os.PathLike, *, text_columns: Sequence[str] | Non
     """
     val_split = _check_args(batch_size, val_split, seed)
     path = Path(path).expanduser()
-    header, rows = _read_rows(path)
+    header, rows = read_rows(path)
     ia, ib, il = _columns(header, text_columns, label_column, path)
     a, b, raw = [], [], []
     for line, row in enumerate(rows, start=2):
