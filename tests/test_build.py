@@ -44,8 +44,8 @@ def check_predictions(spec, task, pred, n, kw):
     """Shape and range of ``model.predict`` for the task's head."""
     pred = np.asarray(pred)
     assert pred.dtype == np.float32
-    if task.label_kind == "span":  # start / end probabilities over the context's words (default 64)
-        assert pred.shape == (n, 64, 2) and np.isfinite(pred).all()
+    if task.label_kind == "span":  # start / end probabilities over the context's words (default 64) and "no answer"
+        assert pred.shape == (n, 65, 2) and np.isfinite(pred).all()
         np.testing.assert_allclose(pred.sum(axis=1), 1.0, atol=1e-5)
         return
     if task.label_kind == "token":  # one softmax per word position

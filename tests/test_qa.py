@@ -43,7 +43,7 @@ def test_qa_finds_the_answer_span_in_generated_contexts(tiny_bert):
     xt, _, answers = generated(100, 1)
     model = zoo.build(tiny_bert, task="question_answering", max_words=24, freeze="full", learning_rate=2e-3,
                       dropout=0.0)
-    assert model.output_shape == (None, 24, 2)
+    assert model.output_shape == (None, 25, 2)  # 24 words and "no answer"
     before = zoo.answer(model, xt["question"], xt["context"])
     gold = {str(i): [a] for i, a in enumerate(answers)}
     assert zoo.data.squad_scores({str(i): r["answer"] for i, r in enumerate(before)}, gold)["exact_match"] < 0.6
@@ -55,6 +55,39 @@ def test_qa_finds_the_answer_span_in_generated_contexts(tiny_bert):
     long_context = " ".join(["the"] * 30) + " " + xt["context"][0]
     far = zoo.answer(model, [xt["question"][0]], [long_context], stride=8)[0]
     assert far["answer"] == after[0]["answer"] and far["start"] == after[0]["start"] + 30
+
+
+MISSING = {"L": ["the {P} took the {T} .", "the {T} went with the {P} ."],  # templates without the asked slot
+           "P": ["the {T} went to the {L} .", "at the {L} the {T} was found ."],
+           "T": ["the {P} went to the {L} .", "to the {L} the {P} went ."]}
+
+
+def with_unanswerable(n: int, seed: int, width: int) -> tuple[dict, np.ndarray, list[str]]:
+    """`generated`, a third of the questions asking for what the context does not hold ("no answer": label
+    ``[width, width]``, answer "")."""
+    x, y, answers = generated(n, seed)
+    r = random.Random(seed + 1)
+    for i in range(0, n, 3):
+        ask = r.choice("PTL")
+        fill = {"P": r.choice(PEOPLE), "T": r.choice(THINGS), "L": r.choice(PLACES)}
+        x["question"][i] = f"{ASK[ask]} is it ?"
+        x["context"][i] = " ".join(fill[w[1]] if w.startswith("{") else w for w in r.choice(MISSING[ask]).split())
+        y[i], answers[i] = (width, width), ""
+    return x, y, answers
+
+
+def test_qa_answers_nothing_when_the_context_does_not_hold_the_answer(tiny_bert):
+    x, y, _ = with_unanswerable(1200, 0, 24)
+    xt, _, answers = with_unanswerable(120, 1, 24)
+    model = zoo.build(tiny_bert, task="question_answering", max_words=24, freeze="full", learning_rate=2e-3,
+                      dropout=0.0)
+    zoo.fit(model, (x, y), epochs=20, batch_size=32, verbose=0)
+    found = zoo.answer(model, xt["question"], xt["context"])
+    gold = {str(i): [a] if a else [] for i, a in enumerate(answers)}
+    scores = zoo.data.squad_scores({str(i): r["answer"] for i, r in enumerate(found)}, gold)
+    assert scores["without_answer"] == 40
+    assert scores["no_answer"]["exact_match"] >= 0.8 and scores["has_answer"]["exact_match"] >= 0.8, scores
+    assert all(r["start"] == -1 for r, a in zip(found, answers) if not a and not r["answer"])
 
 
 def test_best_span_keeps_order_and_length():
@@ -85,9 +118,11 @@ def test_from_squad_locates_answers_on_words_and_windows_long_contexts(tmp_path)
     got = {(q.decode(), tuple(int(v) for v in lab)) for q, lab in zip(x["question"].numpy(), y.numpy())}
     assert ("Where first?", (3, 3)) in got and ("Who?", (0, 1)) in got  # "Paris," is the word holding "Paris"
     windows = [(c.decode().split(), lab) for q, c, lab in zip(x["question"].numpy(), x["context"].numpy(), y.numpy())
-               if q.decode() == "Where else?"]
+               if q.decode() == "Where else?" and int(lab[0]) < 16]
     assert windows and all(words[int(lab[0])] == "w30" for words, lab in windows)
-    assert ds.summary.class_counts["unanswerable (left out)"] == 1
+    assert ds.summary.class_counts["unanswerable questions"] == 1
+    nulls = [q.decode() for q, lab in zip(x["question"].numpy(), y.numpy()) if tuple(lab) == (16, 16)]
+    assert "Why?" in nulls and "Where else?" in nulls  # the unanswerable one; a window of a long context without w30
     bad = [{"context": "a b c", "qas": [{"id": "x", "question": "q", "answers": [{"text": "b", "answer_start": 0}]}]}]
     with pytest.raises(DataError, match="question x: answer 'b' is not at character 0"):
         zoo.data.from_squad(_squad(tmp_path, bad))
@@ -99,9 +134,12 @@ def test_squad_scores_are_squads_exact_match_and_f1():
                                     "3": ["Levi's Stadium", "Santa Clara"]})
     assert scores["exact_match"] == pytest.approx(1 / 3)
     assert scores["f1"] == pytest.approx((1.0 + 2 / 3 + 0.8) / 3)  # "Carolina": P 1, R 1/2; 2 of 3 words: P 2/3, R 1
-    # SQuAD v1.1's script: no common word is F1 0, also when both normalise to nothing; v2.0's unanswerable left out
-    empty = zoo.data.squad_scores({"1": "the", "2": "x"}, {"1": ["a"], "2": []})
-    assert (empty["exact_match"], empty["f1"], empty["count"], empty["without_answer"]) == (1.0, 0.0, 1, 1)
+    # SQuAD v1.1's script: no common word is F1 0, also when both normalise to nothing; v2.0's script for the
+    # unanswerable: right only for an empty prediction
+    empty = zoo.data.squad_scores({"1": "the", "2": "x", "3": "the"}, {"1": ["a"], "2": [], "3": []})
+    assert (empty["exact_match"], empty["f1"], empty["count"], empty["without_answer"]) == (2 / 3, 1 / 3, 3, 2)
+    assert empty["has_answer"] == {"exact_match": 1.0, "f1": 0.0, "count": 1}
+    assert empty["no_answer"] == {"exact_match": 0.5, "f1": 0.5, "count": 2}
 
 
 @pytest.mark.slow

@@ -41,8 +41,12 @@ def predict_entities(args: argparse.Namespace, model_dir: Path, meta: dict) -> i
 def print_squad_report(args: argparse.Namespace, meta: dict, report: dict) -> int:
     """``zoo evaluate`` of a question_answering run, as text: SQuAD's exact match and F1."""
     print(f"{args.run}: {meta['backbone']} (question_answering) on {args.data}, {report['count']} questions "
-          f"({report['n_unanswerable_left_out']} unanswerable left out)")
+          f"({report['without_answer']} without an answer)")
     print(f"exact match {report['exact_match']:.4f}  F1 {report['f1']:.4f}")
+    for key, title in (("has_answer", "with an answer"), ("no_answer", "without an answer")):
+        if key in report:
+            r = report[key]
+            print(f"  {title:<18} exact match {r['exact_match']:.4f}  F1 {r['f1']:.4f}  ({r['count']} questions)")
     return 0
 
 
@@ -66,6 +70,9 @@ def predict_answer(args: argparse.Namespace, model_dir: Path, meta: dict) -> int
     found = answer_export(load_model(model_dir).signatures["serving_default"], meta, [args.question], [context])[0]
     if args.json:
         print(json.dumps({"question": args.question, **found}, indent=2))
+        return 0
+    if not found["answer"]:
+        print(f"(no answer in the context: score {found['score']:.3f})")
         return 0
     print(f"{found['answer']}  (score {found['score']:.3f}, words {found['start']}-{found['end']})")
     return 0

@@ -2,9 +2,9 @@
 
 Answers are located on the context's space-separated words: the words that overlap the
 answer's characters (``answer_start`` .. its end). Contexts longer than ``max_words`` words are
-cut into windows every ``stride`` words; a training example is each window that holds the
-whole answer. SQuAD v2.0's unanswerable questions are left out (and counted): zoo's span
-head always picks a span.
+cut into windows every ``stride`` words; a window that holds the whole answer is labelled with
+its span, any other window (and every window of a SQuAD v2.0 unanswerable question) with "no
+answer", ``[max_words, max_words]``, as BERT's SQuAD 2.0 recipe labels [CLS].
 
 Example:
     >>> squad_scores({"q1": "the Eiffel Tower"}, {"q1": ["Eiffel Tower", "tower"]})
@@ -71,8 +71,9 @@ def answer_words(context: str, start: int, text: str) -> tuple[int, int] | None:
 def from_squad(path: str | os.PathLike, *, max_words: int = 64, stride: int = 32, batch_size: int = 32,
                val_split: float | None = None, seed: int = 42) -> Any:
     """A `zoo.data.Dataset` of ``({"question", "context"}, [start_word, end_word])`` windows for
-    ``task="question_answering"`` (the model's ``max_words`` must equal this one). ``summary.class_counts``
-    counts the examples kept, the unanswerable questions and the answers no window holds whole."""
+    ``task="question_answering"`` (the model's ``max_words`` must equal this one; "no answer" is
+    ``[max_words, max_words]``). ``summary.class_counts`` counts the windows with the answer, the windows
+    without it, and the unanswerable questions."""
     from zoo.data._dataset import DataSummary, Dataset, _check_args, _positive_int
     from zoo.data._pipelines import _split
 
@@ -81,24 +82,23 @@ def from_squad(path: str | os.PathLike, *, max_words: int = 64, stride: int = 32
     questions, contexts, labels, owner = [], [], [], []
     counts = collections.Counter()
     for number, ex in enumerate(read_squad(path)):
+        span = None
         if ex["impossible"]:
-            counts["unanswerable (left out)"] += 1
-            continue
-        span = answer_words(ex["context"], ex["starts"][0], ex["answers"][0])
-        if span is None:
-            raise DataError(f"SQuAD file '{path}', question {ex['id']}: answer {ex['answers'][0]!r} is not at "
-                            f"character {ex['starts'][0]} of its context")
+            counts["unanswerable questions"] += 1
+        else:
+            span = answer_words(ex["context"], ex["starts"][0], ex["answers"][0])
+            if span is None:
+                raise DataError(f"SQuAD file '{path}', question {ex['id']}: answer {ex['answers'][0]!r} is not at "
+                                f"character {ex['starts'][0]} of its context")
         words = ex["context"].split()
-        kept = 0
         for lo in range(0, max(len(words) - max_words, 0) + stride, stride):
-            if lo <= span[0] and span[1] < lo + max_words:
-                questions.append(ex["question"]), contexts.append(" ".join(words[lo:lo + max_words]))
-                labels.append((span[0] - lo, span[1] - lo)), owner.append(number)
-                kept += 1
+            inside = span is not None and lo <= span[0] and span[1] < lo + max_words
+            questions.append(ex["question"]), contexts.append(" ".join(words[lo:lo + max_words]))
+            labels.append((span[0] - lo, span[1] - lo) if inside else (max_words, max_words)), owner.append(number)
+            counts["windows with the answer" if inside else "windows without an answer"] += 1
             if lo + max_words >= len(words):
                 break
-        counts["examples" if kept else "answer in no window (left out)"] += kept or 1
-    if not labels:
+    if not counts["windows with the answer"]:
         raise DataError(f"SQuAD file '{path}' has no answerable question whose answer fits in {max_words} words")
     y = np.asarray(labels, np.int32)
     x = {"question": np.asarray(questions, object), "context": np.asarray(contexts, object)}
@@ -139,15 +139,32 @@ def _f1(pred: str, gold: str) -> float:
 
 
 def squad_scores(predictions: dict[str, str], answers: dict[str, Sequence[str]]) -> dict:
-    """SQuAD v1.1's exact match and F1 (fractions), each the best over a question's gold answers, averaged over
-    the questions in ``answers`` that have one (a missing prediction counts as wrong; SQuAD v2.0's unanswerable
-    questions, with no gold answer, are left out and counted in ``without_answer``)."""
-    em = f1 = 0.0
-    without = sum(1 for golds in answers.values() if not golds)
-    answers = {k: v for k, v in answers.items() if v}
+    """SQuAD's exact match and F1 (fractions), each the best over a question's gold answers, averaged over the
+    questions in ``answers`` (a missing prediction counts as no answer). A question with gold answers is scored
+    as SQuAD v1.1's script does; one without (v2.0's unanswerable) as v2.0's does: right (1 and 1) when the
+    prediction is empty after normalisation, else wrong. With unanswerable questions, ``has_answer`` and
+    ``no_answer`` give the two groups' scores (v2.0's HasAns / NoAns).
+
+    Example:
+        >>> squad_scores({"1": "Paris", "2": ""}, {"1": ["Paris"], "2": []})["no_answer"]
+        {'exact_match': 1.0, 'f1': 1.0, 'count': 1}
+    """
+    groups: dict = {True: [0.0, 0.0, 0], False: [0.0, 0.0, 0]}  # has an answer -> [em, f1, count]
     for qid, golds in answers.items():
         pred = predictions.get(qid, "")
-        em += max(float(normalize_answer(pred) == normalize_answer(g)) for g in golds)
-        f1 += max(_f1(pred, g) for g in golds)
+        g = groups[bool(golds)]
+        if golds:
+            g[0] += max(float(normalize_answer(pred) == normalize_answer(x)) for x in golds)
+            g[1] += max(_f1(pred, x) for x in golds)
+        else:
+            right = float(normalize_answer(pred) == "")
+            g[0], g[1] = g[0] + right, g[1] + right
+        g[2] += 1
     n = max(len(answers), 1)
-    return {"exact_match": em / n, "f1": f1 / n, "count": len(answers), "without_answer": without}
+    out = {"exact_match": (groups[True][0] + groups[False][0]) / n, "f1": (groups[True][1] + groups[False][1]) / n,
+           "count": len(answers), "without_answer": groups[False][2]}
+    if groups[False][2]:
+        for key, has in (("has_answer", True), ("no_answer", False)):
+            em, f1, count = groups[has]
+            out[key] = {"exact_match": em / max(count, 1), "f1": f1 / max(count, 1), "count": count}
+    return out

@@ -1,7 +1,7 @@
 """Exports of question_answering models: a question and its context in, start / end probabilities per word out.
 
-``serving_default(question: tf.string [B], context: tf.string [B])`` -> ``scores`` (``[B, max_words, 2]``:
-per context word, the probability that the answer starts / ends there), ``words`` (``[B, max_words]``,
+``serving_default(question: tf.string [B], context: tf.string [B])`` -> ``scores`` (``[B, max_words + 1, 2]``:
+per context word, the probability that the answer starts / ends there; the last position: "no answer"), ``words`` (``[B, max_words]``,
 the context split on spaces, ``""`` past its end) and ``num_words``. A context longer than
 ``max_words`` words is read up to there: `answer_export` runs long ones as windows, as `zoo.answer` does.
 """
@@ -42,10 +42,11 @@ def span_serving_module(model: Any, meta: dict, class_names: Sequence[str], hub_
 
 
 def check_span_outputs(out: dict, meta: dict, path: Any) -> None:
-    """Raise `ExportError` unless a one-example call returned ``[1, max_words, 2]`` start / end probabilities."""
+    """Raise `ExportError` unless a one-example call returned ``[1, max_words + 1, 2]`` start / end probabilities
+    (``[1, max_words, 2]``: an export made before zoo modelled "no answer")."""
     scores, width = out["scores"].numpy(), int(meta["max_words"])
-    if scores.shape != (1, width, 2) or not np.allclose(scores.sum(axis=1), 1.0, atol=1e-3):
-        raise ExportError(f"'{path}': serving_default returned scores {scores.shape}; expected [1, {width}, 2] "
+    if scores.shape not in ((1, width + 1, 2), (1, width, 2)) or not np.allclose(scores.sum(axis=1), 1.0, atol=1e-3):
+        raise ExportError(f"'{path}': serving_default returned scores {scores.shape}; expected [1, {width + 1}, 2] "
                           "start / end probabilities")
 
 
@@ -56,7 +57,7 @@ def _smoke(meta: dict) -> dict:
 
 
 def _meta(model: Any) -> dict:
-    return {"max_words": int(model.output_shape[1])}
+    return {"max_words": int(model.output_shape[1]) - 1}  # the last position is "no answer"
 
 
 SPAN_EXPORT = TaskExport(serving=span_serving_module, smoke=_smoke, check=check_span_outputs, meta=_meta)

@@ -3,9 +3,13 @@
 The question and the context are packed as one pair, ``[CLS] question [SEP] context [SEP]``;
 each context word is read at its first word piece (`Contract.word_features` with the question as
 prefix) and the head gives, per word, the probability that the answer starts there and that it
-ends there (``[B, max_words, 2]``, softmax over the words). Labels are ``[start, end]`` word indices
-(inclusive). `answer` decodes the best span (``end >= start``, at most ``max_answer_words`` long)
-and runs contexts longer than ``max_words`` words as overlapping windows.
+ends there, plus one last position meaning "no answer" (``[B, max_words + 1, 2]``, softmax over
+the words that are there and that position; its logits come from the mean of the word vectors,
+as BERT's SQuAD 2.0 head reads [CLS]). Labels are ``[start, end]`` word indices (inclusive), or
+``[max_words, max_words]`` for a window without the answer (SQuAD v2.0's unanswerable questions,
+and windows of long contexts that do not hold it). `answer` decodes the best span (``end >=
+start``, at most ``max_answer_words`` long), runs contexts longer than ``max_words`` words as
+overlapping windows, and answers ``""`` when "no answer" scores higher than the best span.
 
 Example:
     import zoo
@@ -37,18 +41,27 @@ def span_features(backbones: list, inputs: dict, options: dict) -> Any:
     return WordFeatures(bb, max_words, prefixed=True)([inputs["question"], inputs["context"]])
 
 
+def _mean_of_words(feats: Any) -> Any:
+    there = tf.cast(tf.reduce_any(tf.not_equal(feats, 0.0), axis=-1, keepdims=True), feats.dtype)  # [B, W, 1]
+    return tf.reduce_sum(feats * there, axis=1) / tf.maximum(tf.reduce_sum(there, axis=1), 1.0)
+
+
 def span_head(features: Any, *, num_classes: Any = None, options: dict) -> Any:
-    """Start / end probabilities per word, ``[B, max_words, 2]`` (softmax over the words that are there)."""
+    """Start / end probabilities per word and for "no answer" (the last position): ``[B, max_words + 1, 2]``,
+    a softmax over the words that are there and that position."""
     x = keras.layers.Dropout(options.get("dropout", 0.0))(features)
     logits = keras.layers.Dense(2, name="span_logits")(x)
+    pooled = keras.layers.Lambda(_mean_of_words, name="mean_of_words")(x)
+    null = keras.layers.Dense(2, name="no_answer_logits")(pooled)  # [B, 2]
 
     def masked_softmax(args: Any) -> Any:
-        logits, feats = args
+        logits, null, feats = args
         there = tf.reduce_any(tf.not_equal(feats, 0.0), axis=-1, keepdims=True)  # [B, W, 1]
         logits = tf.where(there, tf.cast(logits, tf.float32), -1e9)
+        logits = tf.concat([logits, tf.cast(null, tf.float32)[:, None, :]], axis=1)  # [B, W + 1, 2]
         return tf.nn.softmax(logits, axis=1)
 
-    return keras.layers.Lambda(masked_softmax, name="span_probabilities", dtype="float32")([logits, features])
+    return keras.layers.Lambda(masked_softmax, name="span_probabilities", dtype="float32")([logits, null, features])
 
 
 @keras.utils.register_keras_serializable(package="zoo")
@@ -108,18 +121,21 @@ def answer(model: Any, questions: Sequence[str], contexts: Sequence[str], *, max
     """The best answer span of each (question, context): ``{"answer", "score", "start", "end"}`` (word indices
     into ``context.split()``, ``end`` inclusive). A context longer than the model's ``max_words`` runs as
     windows of that many words every ``stride`` words (default half of it); the best span of any window wins.
+    No answer (``"answer": ""``, ``start`` / ``end`` -1, ``score`` the no-answer score) when every window
+    scores "no answer" above that span (scores: start x end probabilities).
     """
     if model.zoo.config.get("task") != "question_answering":
         raise ConfigurationError(f"answer takes a question_answering model, got task {model.zoo.config.get('task')!r}")
     predict = lambda q, c: model.predict({"question": q, "context": c}, batch_size=batch_size, verbose=0)  # noqa: E731
-    return answer_with(predict, int(model.output_shape[1]), questions, contexts,
+    return answer_with(predict, int(model.output_shape[1]) - 1, questions, contexts,
                        max_answer_words=max_answer_words, stride=stride)
 
 
 def answer_with(predict: Any, width: int, questions: Sequence[str], contexts: Sequence[str], *,
                 max_answer_words: int = 30, stride: int | None = None) -> list[dict]:
-    """`answer` on any ``predict(questions, contexts) -> [N, width, 2]`` start / end probabilities (a model, or
-    an export's ``serving_default``): windows over long contexts, the best span of each question."""
+    """`answer` on any ``predict(questions, contexts) -> [N, width + 1, 2]`` start / end probabilities, the last
+    position "no answer" (a model, or an export's ``serving_default``): windows over long contexts, the best
+    span of each question, or none."""
     if len(questions) != len(contexts):
         raise ConfigurationError(f"got {len(questions)} questions and {len(contexts)} contexts; give one context each")
     step = stride or max(1, width // 2)
@@ -133,8 +149,13 @@ def answer_with(predict: Any, width: int, questions: Sequence[str], contexts: Se
                 break
     probs = predict([w[0] for w in windows], [" ".join(w[1]) for w in windows]) if windows else []
     out: list[dict] = [{"answer": "", "score": 0.0, "start": -1, "end": -1} for _ in contexts]
+    null = [1.0] * len(contexts)  # the lowest "no answer" score of any window: the window that holds the answer
     for (question, words, lo), i, p in zip(windows, owners, np.asarray(probs)):
         s, e, score = best_span(p[:, 0], p[:, 1], min(len(words), width), max_answer_words)
+        null[i] = min(null[i], float(p[width, 0] * p[width, 1])) if len(p) > width else 0.0
         if score > out[i]["score"]:
             out[i] = {"answer": " ".join(words[s:e + 1]), "score": score, "start": lo + s, "end": lo + e}
+    for i, r in enumerate(out):
+        if null[i] > r["score"]:
+            out[i] = {"answer": "", "score": null[i], "start": -1, "end": -1}
     return out

@@ -47,17 +47,16 @@ def evaluate_export(model_dir: Path, meta: dict, info: dict, data_path: Path, *,
         from zoo.runs._retrieval import export_recall
 
         return export_recall(loaded if loaded is not None else load_model(model_dir), meta, data_path)
-    if meta.get("task") == "question_answering":  # SQuAD's exact match and F1 over the file's answerable questions
+    if meta.get("task") == "question_answering":  # SQuAD's exact match and F1 (v2.0: unanswerable ones too)
         from zoo.data import read_squad, squad_scores
         from zoo.export import answer_export
 
-        examples = read_squad(data_path)
-        asked = [e for e in examples if not e["impossible"]]
+        asked = read_squad(data_path)
         fn = (loaded if loaded is not None else load_model(model_dir)).signatures["serving_default"]
         found = answer_export(fn, meta, [e["question"] for e in asked], [e["context"] for e in asked])
-        scores = squad_scores({e["id"]: f["answer"] for e, f in zip(asked, found)}, {e["id"]: e["answers"] for e in asked})
-        return {"task": meta["task"], **scores, "n_unanswerable_left_out": len(examples) - len(asked),
-                "data": str(data_path)}
+        scores = squad_scores({e["id"]: f["answer"] for e, f in zip(asked, found)},
+                              {e["id"]: [] if e["impossible"] else e["answers"] for e in asked})
+        return {"task": meta["task"], **scores, "data": str(data_path)}
     names = list(meta["class_names"])
     if meta.get("task") == "token_classification":  # entity-level P / R / F1; the file read with the model's tags
         from zoo.data import from_conll
