@@ -73,6 +73,33 @@ def test_the_loss_is_clips_symmetric_infonce():
     assert float(loss(np.zeros(4), shuffled)) == pytest.approx(-np.log(1.0 / (np.exp(10.0) + 3.0)), rel=1e-3)
 
 
+def test_two_captions_of_one_image_are_not_each_others_negatives():
+    from zoo.models._contrastive import ContrastiveLoss
+
+    z = np.eye(4, dtype=np.float32)[[0, 0, 1, 2]]  # pairs 0 and 1: one image, two (here equal) captions
+    out = np.concatenate([z, z, np.full((4, 1), np.log(10.0), np.float32)], axis=1)
+    loss = ContrastiveLoss()
+    alone = float(loss(np.zeros(4), out))  # every pair its own: row 0's twin is a hard negative
+    grouped = float(loss(np.array([7, 7, 8, 9]), out))
+    # rows of the twins: the twin masked, 2 negatives at cos 0; the other rows: 3 negatives at cos 0
+    expected = (np.log1p(2 * np.exp(-10.0)) + np.log1p(3 * np.exp(-10.0))) / 2
+    assert grouped == pytest.approx(expected, rel=1e-3) and alone > grouped + 0.3
+
+
+def test_export_metadata_asks_for_text_ops_when_the_text_tower_needs_them():
+    from types import SimpleNamespace
+
+    from zoo.export._contrastive_export import CONTRASTIVE_EXPORT
+
+    scale = SimpleNamespace(log_scale=SimpleNamespace(numpy=lambda: np.float32(np.log(20.0))))
+    head = SimpleNamespace(get_layer=lambda n: scale if n == "logit_scale" else SimpleNamespace(units=32))
+    for text, ops in (("use", False), ("bert_small", True)):
+        towers = [SimpleNamespace(spec=zoo.get("starter_cnn")), SimpleNamespace(spec=zoo.get(text))]
+        meta = CONTRASTIVE_EXPORT.meta(SimpleNamespace(zoo=SimpleNamespace(head_model=head, backbones=towers)))
+        assert (meta["text_ops"], meta["text_backbone"], meta["projection_dim"]) == (ops, text, 32)
+        assert meta["logit_scale"] == pytest.approx(20.0)
+
+
 def test_contrastive_errors_name_the_fix():
     install("starter_cnn"), install("use")
     with pytest.raises(ConfigurationError, match="text one"):

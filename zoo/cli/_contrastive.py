@@ -102,11 +102,18 @@ def predict_zero_shot(args: argparse.Namespace, model_dir: Path, meta: dict) -> 
     """``zoo predict RUN FILE... --labels a,b,c [--template T]``: zero-shot classes of each file."""
     from zoo.errors import ConfigurationError
     from zoo.export import load_model, read_inputs, zero_shot_export
+    from zoo.models import label_captions
 
+    if getattr(args, "question", None) or getattr(args, "context", None):
+        raise ConfigurationError(f"--question / --context are for question_answering runs; {args.run} is a "
+                                 "contrastive run: pass image (or .wav) files and --labels")
     if not args.labels:
         raise ConfigurationError(f"{args.run} is a contrastive run: it has no classes of its own; name them with "
                                  "--labels cat,dog,bird [--template \"a photo of a {}\"]")
+    if not args.inputs:
+        raise ConfigurationError("give the files to classify: zoo predict RUN FILE... --labels a,b,c")
     labels = [x.strip() for x in args.labels.split(",")]
+    label_captions(labels, args.template)  # a bad label list or template: said before the model loads
     found = zero_shot_export(load_model(model_dir), meta, read_inputs(meta, args.inputs), labels,
                              template=args.template)
     k = min(args.top_k, len(labels))

@@ -42,7 +42,8 @@ def _csv_pairs(path: Path, media_column: str | None, caption_column: str | None,
     caption = caption_column or next((lower[n] for n in CAPTION_COLUMNS if n in lower), None)
     if media is None or caption is None:
         raise DataError(f"'{path}': cannot tell which columns hold the files and the captions (columns: {header}); "
-                        "name them image (or audio, path) and caption, or pass media_column= / caption_column=")
+                        "name them image (or audio, path) and caption, or pass media_column= / caption_column= "
+                        "(zoo train: --csv-image-column / --csv-audio-column and --csv-text-column)")
     for name in (media, caption):
         if name not in header:
             raise DataError(f"CSV file '{path}' has no column {name!r} (columns: {header}); pass the right column name")
@@ -56,7 +57,7 @@ def _csv_pairs(path: Path, media_column: str | None, caption_column: str | None,
         if not f or not c:
             raise DataError(f"CSV file '{path}' line {line} has an empty {'file' if not f else 'caption'}; every row "
                             "needs a file and its caption", path=str(path), line=line)
-        files.append(str(base / f)), captions.append(c), where.append(f"line {line} of '{path.name}'")
+        files.append(os.path.normpath(base / f)), captions.append(c), where.append(f"line {line} of '{path.name}'")
     if not files:
         raise DataError(f"CSV file '{path}' has no rows below the header; add rows of a file and its caption")
     return files, captions, where

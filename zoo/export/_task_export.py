@@ -49,10 +49,20 @@ def task_export(task: str | None) -> TaskExport | None:
     if not task:
         return None
     from zoo.registry import get_task, resolve_callable
-    from zoo.errors import UnknownTaskError
+    from zoo.errors import ConfigurationError, UnknownTaskError
 
     try:
         spec = get_task(task)
     except UnknownTaskError:
         return None
-    return resolve_callable(spec.export) if spec.export else None
+    if spec.export is None or isinstance(spec.export, TaskExport):
+        return spec.export
+    try:
+        found = resolve_callable(spec.export)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigurationError(f"task {task!r}: its export {spec.export!r} cannot be imported ({exc}); it must name "
+                                 "a zoo.export.TaskExport as 'package.module:OBJECT'") from None
+    if not isinstance(found, TaskExport):
+        raise ConfigurationError(f"task {task!r}: its export {spec.export!r} is a {type(found).__name__}, not a "
+                                 "zoo.export.TaskExport")
+    return found

@@ -4,9 +4,10 @@
 backbone encodes the other modality, the second the text; each embedding goes through its own
 projection head and L2 normalisation, and a learned temperature scales their cosine similarities.
 The loss is the symmetric InfoNCE of CLIP (cross-entropy of each image against the batch's captions
-and of each caption against the batch's images; the labels are the pairs' own positions, so ``y`` is
-ignored: pass zeros). Freezing follows each backbone's default (image towers frozen, BERT-style text
-towers fine-tuned: LiT's "locked image, tuned text"), or ``freeze={name: ...}``. The model outputs
+and of each caption against the batch's images; the labels are the pairs' own positions). ``y`` is
+the file index of each pair, as `zoo.data.from_captions` gives it, so that two captions of one
+image are not each other's negatives (zeros: every pair its own). Freezing follows each
+backbone's default (image towers frozen, BERT-style text towers fine-tuned: LiT's "locked image, tuned text"), or ``freeze={name: ...}``. The model outputs
 ``[B, 2 P + 1]``: image projections, text projections, the logit scale.
 
 Example:
@@ -71,7 +72,9 @@ def contrastive_head(features: Any, *, num_classes: Any = None, options: dict) -
 
 @keras.utils.register_keras_serializable(package="zoo")
 class ContrastiveLoss(keras.losses.Loss):
-    """CLIP's symmetric InfoNCE on ``[B, 2 P + 1]`` outputs (``y_true`` ignored: row i's pair is column i)."""
+    """CLIP's symmetric InfoNCE on ``[B, 2 P + 1]`` outputs: row i's pair is column i. ``y_true`` is the group
+    (file) of each pair: pairs of one group (two captions of one image) are not negatives of each other; an
+    all-equal ``y_true`` (e.g. zeros) means every pair is its own."""
 
     def __init__(self, name: str = "contrastive", **kwargs: Any):
         super().__init__(name=name, **kwargs)
@@ -82,6 +85,11 @@ class ContrastiveLoss(keras.losses.Loss):
         z1, z2, scale = y_pred[:, :p], y_pred[:, p:2 * p], tf.exp(y_pred[0, 2 * p])
         logits = scale * tf.matmul(z1, z2, transpose_b=True)
         labels = tf.range(tf.shape(logits)[0])
+        g = tf.reshape(tf.cast(y_true, tf.int64), [-1])
+        same = tf.equal(g[:, None], g[None, :])
+        others = tf.logical_not(tf.cast(tf.eye(tf.shape(logits)[0]), tf.bool))
+        grouped = tf.logical_not(tf.reduce_all(same))  # all equal: no groups given
+        logits = tf.where(same & others & grouped, tf.cast(-1e9, logits.dtype), logits)
         ce = keras.losses.sparse_categorical_crossentropy
         per_row = (ce(labels, logits, from_logits=True) + ce(labels, tf.transpose(logits), from_logits=True)) / 2.0
         return per_row

@@ -127,7 +127,8 @@ def answer(model: Any, questions: Sequence[str], contexts: Sequence[str], *, max
     if model.zoo.config.get("task") != "question_answering":
         raise ConfigurationError(f"answer takes a question_answering model, got task {model.zoo.config.get('task')!r}")
     predict = lambda q, c: model.predict({"question": q, "context": c}, batch_size=batch_size, verbose=0)  # noqa: E731
-    return answer_with(predict, int(model.output_shape[1]) - 1, questions, contexts,
+    no_answer = any(layer.name == "no_answer_logits" for layer in model.zoo.head_model.layers)  # else made before it
+    return answer_with(predict, int(model.output_shape[1]) - int(no_answer), questions, contexts,
                        max_answer_words=max_answer_words, stride=stride)
 
 

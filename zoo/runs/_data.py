@@ -41,6 +41,8 @@ def load_data(cfg: RunConfig, spec: Any, *, path: str | os.PathLike | None = Non
     if cfg.text_backbone:  # contrastive: (image or audio file, caption) pairs, keyed by the two backbones
         return zdata.from_captions(path, keys=(spec.name, cfg.text_backbone), batch_size=cfg.batch_size,
                                    val_split=split, seed=cfg.seed, modality=spec.modality,
+                                   media_column=cfg.csv_image_column or cfg.csv_audio_column,
+                                   caption_column=cfg.csv_text_column,
                                    **contract_for(spec).loader_options(spec))
     if task.label_kind == "span":  # extractive QA: a SQuAD JSON file
         if not path.is_file():

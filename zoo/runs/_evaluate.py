@@ -46,7 +46,10 @@ def evaluate_export(model_dir: Path, meta: dict, info: dict, data_path: Path, *,
     if meta.get("task") == "contrastive":  # retrieval recall@1/5/10 over the (file, caption) pairs
         from zoo.runs._retrieval import export_recall
 
-        return export_recall(loaded if loaded is not None else load_model(model_dir), meta, data_path)
+        cfg = (info.get("config") or {})
+        return export_recall(loaded if loaded is not None else load_model(model_dir), meta, data_path,
+                             media_column=cfg.get("csv_image_column") or cfg.get("csv_audio_column"),
+                             caption_column=cfg.get("csv_text_column"))
     if meta.get("task") == "question_answering":  # SQuAD's exact match and F1 (v2.0: unanswerable ones too)
         from zoo.data import read_squad, squad_scores
         from zoo.export import answer_export

@@ -38,21 +38,34 @@ def dataset_recall(predict: Callable[[Any], np.ndarray], data: Any, ks: Sequence
     return retrieval_recall(np.concatenate(z1), np.concatenate(z2), ks, groups=np.concatenate(groups))
 
 
-def export_recall(loaded: Any, meta: dict, data_path: Path, ks: Sequence[int] = RECALL_KS) -> dict:
-    """Recall@K of a contrastive export on a captions CSV or folder (`zoo.data.from_captions` formats)."""
+def export_recall(loaded: Any, meta: dict, data_path: Path, ks: Sequence[int] = RECALL_KS, *,
+                  media_column: str | None = None, caption_column: str | None = None) -> dict:
+    """Recall@K of a contrastive export on a captions CSV or folder (`zoo.data.from_captions` formats); files
+    that are missing or unreadable are skipped and listed, as training skips them."""
     from zoo.data import read_captions
     from zoo.export import embed_export, read_inputs
     from zoo.models import retrieval_recall
 
-    files, captions, skips = read_captions(data_path, modality=meta["modality"])
-    distinct = sorted(set(files))
-    first = embed_export(loaded, meta, read_inputs(meta, distinct))
-    text = embed_export(loaded, meta, captions, text=True)
+    files, captions, skips = read_captions(data_path, modality=meta["modality"], media_column=media_column,
+                                           caption_column=caption_column)
+    raw, skipped = {}, [{"path": s.path, "reason": s.reason} for s in skips.items]
+    for f in sorted(set(files)):
+        try:
+            raw[f] = read_inputs(meta, [f])[0]
+        except DataError as exc:
+            skipped.append({"path": f, "reason": str(exc)})
+    if not raw:
+        raise DataError(f"none of the files of '{data_path}' is usable (e.g. {skipped[0]['path']}: "
+                        f"{skipped[0]['reason']})")
+    distinct = list(raw)
     index = {f: i for i, f in enumerate(distinct)}
-    groups = np.asarray([index[f] for f in files])
+    kept = [(f, c) for f, c in zip(files, captions) if f in index]
+    first = embed_export(loaded, meta, [raw[f] for f in distinct])
+    text = embed_export(loaded, meta, [c for _, c in kept], text=True)
+    groups = np.asarray([index[f] for f, _ in kept])
     report = retrieval_recall(first[groups], text, ks, groups=groups)
-    return {"task": "contrastive", **report, "n_files": len(distinct), "n_captions": len(captions),
-            "skipped": [{"path": s.path, "reason": s.reason} for s in skips.items], "data": str(data_path)}
+    return {"task": "contrastive", **report, "n_files": len(distinct), "n_captions": len(kept),
+            "skipped": skipped, "data": str(data_path)}
 
 
 def media_files(folder: Path, modality: str) -> list[Path]:
