@@ -2,7 +2,9 @@
 
 Teacher: all-MiniLM-L6-v2 (real sentence-transformers weights, the TF-Hub-format pair of
 `benchmarks.pretrained_bert`, mean pooling) with a trained head, as a user registry entry.
-Student: ``starter_text`` (zoo's random-weight starter, trained from scratch here). Data: the
+Student: ``--student``, ``starter_text`` (zoo's random-weight starter, trained from scratch here) or
+``starter_text_wide`` (`benchmarks.wide_student`: 8x its hash buckets, 5.4x fewer parameters than
+the teacher, registered from the benchmark's registry TOML). Data: the
 human-rated Rotten Tomatoes sentences of VADER (`benchmarks.pretrained_bert.load_sentences`):
 ``--labeled`` per class for training (20 % of it the runs' validation split), ``--unlabeled``
 sentences without labels, 250 per class held out for the test.
@@ -16,7 +18,7 @@ Steps, each through the CLI as a user runs them:
    through TF Select), with the float-vs-TFLite report.
 Accuracy of every model on the held-out test sentences (``zoo.runs.evaluate_export``).
 
-    python -m benchmarks.compress_recipe [--labeled 400] [--unlabeled 3000]
+    python -m benchmarks.compress_recipe [--labeled 400] [--unlabeled 3000] [--student starter_text_wide]
 """
 
 from __future__ import annotations
@@ -45,9 +47,13 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=8, help="teacher epochs")
     ap.add_argument("--student-epochs", type=int, default=20)
     ap.add_argument("--student-lr", type=float, default=0.003)
+    ap.add_argument("--student", default="starter_text",
+                    help="student backbone: starter_text (549 k parameters) or starter_text_wide (4.2 M, "
+                         "benchmarks.wide_student: 5.4x fewer than the teacher)")
     args = ap.parse_args()
     import shutil
 
+    from benchmarks import wide_student
     from benchmarks.pretrained_bert import load_sentences, make_pretrained_pair
 
     shutil.rmtree(OUT, ignore_errors=True)
@@ -57,7 +63,8 @@ def main() -> None:
         f'[minilm_mean]\nmodality = "text"\nhandle = "{Path(encoder).resolve()}"\n'
         f'preprocessor = "{Path(preprocessor).resolve()}"\noutput_dim = 384\noutput_key = "pooled_output"\n'
         'pooling = "mean"\ntext_ops = true\nblock_pattern = "transformer/layer_(\\\\d+)/"\nblocks = 6\n'
-        'description = "all-MiniLM-L6-v2, real weights (benchmarks.pretrained_bert)"\n', encoding="utf-8")
+        'description = "all-MiniLM-L6-v2, real weights (benchmarks.pretrained_bert)"\n'
+        + wide_student.registry_entry("starter_text_wide", (OUT / "starter_text_wide").resolve()), encoding="utf-8")
     os.environ["ZOO_REGISTRY"] = str(OUT / "registry.toml")
     texts, labels = load_sentences("movies", per_class=None, seed=0)
     pos = [t for t, y in zip(texts, labels) if y == 1]
@@ -84,10 +91,10 @@ def main() -> None:
     seconds = {
         "teacher": run("train", "minilm_mean", "--data", str(OUT / "train"), "--epochs", str(args.epochs),
                        "--out", str(runs / "teacher"), "-q"),
-        "student": run("distill", str(runs / "teacher"), "--student", "starter_text", "--data", str(OUT / "train"),
+        "student": run("distill", str(runs / "teacher"), "--student", args.student, "--data", str(OUT / "train"),
                        "--unlabeled", str(OUT / "unlabeled"), "--freeze", "full", "--epochs", str(args.student_epochs),
                        "--learning-rate", str(args.student_lr), "--out", str(runs / "student"), "-q"),
-        "alone": run("train", "starter_text", "--data", str(OUT / "train"), "--freeze", "full",
+        "alone": run("train", args.student, "--data", str(OUT / "train"), "--freeze", "full",
                      "--epochs", str(args.student_epochs), "--learning-rate", str(args.student_lr),
                      "--out", str(runs / "alone"), "-q"),
         "pruned": run("prune", str(runs / "student"), "--sparsity", "0.5", "--out", str(runs / "student-pruned")),
@@ -105,7 +112,7 @@ def main() -> None:
                "drop": None, "agreement_top1": None,
                "note": "not measured: the text student's TFLite model needs TF Select ops, which no interpreter here links"})
     prune = json.loads((runs / "student-pruned" / "prune_report.json").read_text())
-    result = {"labeled_per_class": n, "unlabeled": len(pool), "test": 2 * test_n, "accuracy_test": accuracy,
+    result = {"student": args.student, "labeled_per_class": n, "unlabeled": len(pool), "test": 2 * test_n, "accuracy_test": accuracy,
               "student_keeps": accuracy["student"] / accuracy["teacher"], "seconds": seconds,
               "params": {"teacher": distill["teacher"]["params"], "student": distill["student"]["params"]},
               "size_bytes": {"teacher": distill["teacher"]["size_bytes"], "student": distill["student"]["size_bytes"]},
