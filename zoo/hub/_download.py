@@ -30,7 +30,7 @@ from zoo.hub._archives import _CHUNK, DEFAULT_MAX_BYTES, _limit, safe_extract
 from zoo.hub._integrity import _write_sidecar, tree_sha256
 from zoo.hub._kaggle import is_kaggle_handle, kaggle_archive_url, kaggle_auth_header
 from zoo.hub._layout import _cache_note, _names_for, lock_path
-from zoo.hub._locks import LOCK_TIMEOUT_SEC, clear_stale_lock
+from zoo.hub._locks import LOCK_TIMEOUT_SEC, clear_stale_lock, download_turn
 from zoo.hub._savedmodel import check_module_dir
 
 __all__ = ["download", "download_timeout", "DEFAULT_DOWNLOAD_TIMEOUT"]
@@ -139,8 +139,9 @@ def _download_archive(handle: str, mdir: Path, sha256: str | None) -> None:
             with contextlib.suppress(FileNotFoundError):
                 archive.unlink()
 
-    _await_live_lock(mdir)
-    resolver.atomic_download(handle, download, str(mdir), LOCK_TIMEOUT_SEC)
+    with download_turn(mdir, lambda: _lock_wait(0.1)):
+        _await_live_lock(mdir)
+        resolver.atomic_download(handle, download, str(mdir), LOCK_TIMEOUT_SEC)
 
 
 def _await_live_lock(mdir: Path, poll: float = 0.1) -> None:
@@ -169,8 +170,9 @@ def _copy_gcs_dir(handle: str, mdir: Path) -> None:
             for name in files:
                 tf.io.gfile.copy(f"{dirpath.rstrip('/')}/{name}", os.path.join(tmp_dir, rel, name), overwrite=True)
 
-    _await_live_lock(mdir)
-    resolver.atomic_download(handle, download, str(mdir), LOCK_TIMEOUT_SEC)
+    with download_turn(mdir, lambda: _lock_wait(0.1)):
+        _await_live_lock(mdir)
+        resolver.atomic_download(handle, download, str(mdir), LOCK_TIMEOUT_SEC)
 
 
 def _is_network_error(exc: BaseException) -> bool:

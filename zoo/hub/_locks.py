@@ -26,11 +26,11 @@ import time
 import uuid
 import warnings
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from zoo.hub._layout import CacheWarning, lock_path
 
-__all__ = ["LOCK_TIMEOUT_SEC", "clear_stale_lock", "cache_lock"]
+__all__ = ["LOCK_TIMEOUT_SEC", "clear_stale_lock", "cache_lock", "download_turn"]
 
 LOCK_TIMEOUT_SEC = 10 * 60
 """TF Hub's ``compressed_module_resolver.LOCK_FILE_TIMEOUT_SEC``: a lock without progress for this long is stale."""
@@ -166,6 +166,45 @@ def cache_lock(mdir: Path | str, *, poll: float = 0.5, timeout: float = LOCK_TIM
         if owner is not None and owner[3] == contents:
             with contextlib.suppress(FileNotFoundError):
                 lock.unlink()
+
+
+@contextlib.contextmanager
+def download_turn(mdir: Path | str, wait: Callable[[], None]) -> Iterator[None]:
+    """One process of this host at a time starts downloading ``mdir``: an OS lock (``flock``) on
+    ``<zoo home>/locks/<name>.lock``, ``wait()`` between tries. TF Hub's own lock file is taken
+    with a check, then a rename, which two processes starting the same download at the same
+    instant can both pass (both then download); the second one in turn finds the module there.
+    Without ``fcntl`` or a writable zoo home it gives way (TF Hub's lock still applies).
+
+    Example:
+        >>> import tempfile; mdir = Path(tempfile.mkdtemp()) / "abc"
+        >>> with download_turn(mdir, lambda: None):
+        ...     "held"
+        'held'
+    """
+    try:
+        import fcntl
+
+        from zoo.hub._paths import zoo_home
+
+        folder = zoo_home() / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / f"{Path(mdir).name}.lock", "a+")  # noqa: SIM115 - held until the turn ends
+    except (ImportError, OSError):
+        handle = None
+    if handle is None:
+        yield
+        return
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                wait()
+        yield
+    finally:
+        handle.close()  # closing releases the flock
 
 
 def _discard_dir(path: Path) -> None:
