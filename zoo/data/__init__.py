@@ -52,6 +52,7 @@ _EXPORTS = {
     "KINDS": "_kinds",
     "TEXT_EXTENSIONS": "_kinds",
     "kind_of": "_kinds",
+    "files_of_kind": "_kinds",
     "make_synthetic_folder": "_synthetic",
     "text_bytes": "_text",
 }

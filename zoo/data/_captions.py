@@ -24,7 +24,7 @@ import numpy as np
 from zoo.data._csv import modality_of_files, read_rows
 from zoo.data._dataset import _MIN_SECONDS, DataSummary, Dataset, _check_args, _check_modality, _check_size, _positive_int
 from zoo.data._files import _os_reason, _read_bytes, _Skips, _validate
-from zoo.data._kinds import KINDS
+from zoo.data._kinds import files_of_kind
 from zoo.errors import ConfigurationError, DataError
 
 __all__ = ["from_captions", "read_captions", "CAPTION_COLUMNS", "MEDIA_COLUMNS"]
@@ -35,7 +35,7 @@ CAPTION_FILES = ("captions.csv", "captions.tsv")
 
 
 def _csv_pairs(path: Path, media_column: str | None, caption_column: str | None,
-               base_dir: Any) -> tuple[list[str], list[str], list[str]]:
+               base_dir: Any) -> tuple[list[str], list[str]]:
     header, rows = read_rows(path)
     lower = {h.lower(): h for h in header}
     media = media_column or next((lower[n] for n in MEDIA_COLUMNS if n in lower), None)
@@ -49,7 +49,7 @@ def _csv_pairs(path: Path, media_column: str | None, caption_column: str | None,
             raise DataError(f"CSV file '{path}' has no column {name!r} (columns: {header}); pass the right column name")
     mi, ci = header.index(media), header.index(caption)
     base = Path(base_dir).expanduser() if base_dir is not None else path.parent
-    files, captions, where = [], [], []
+    files, captions = [], []
     for line, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -57,18 +57,15 @@ def _csv_pairs(path: Path, media_column: str | None, caption_column: str | None,
         if not f or not c:
             raise DataError(f"CSV file '{path}' line {line} has an empty {'file' if not f else 'caption'}; every row "
                             "needs a file and its caption", path=str(path), line=line)
-        files.append(os.path.normpath(base / f)), captions.append(c), where.append(f"line {line} of '{path.name}'")
+        files.append(os.path.normpath(base / f)), captions.append(c)
     if not files:
         raise DataError(f"CSV file '{path}' has no rows below the header; add rows of a file and its caption")
-    return files, captions, where
+    return files, captions
 
 
-def _folder_pairs(path: Path, modality: str | None, skips: _Skips) -> tuple[list[str], list[str], list[str]]:
-    exts = {e: m for m, k in KINDS.items() if k.path_column and modality in (None, m) for e in k.extensions}
-    files, captions, where = [], [], []
-    for f in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        if f.suffix.lower() not in exts:
-            continue
+def _folder_pairs(path: Path, modality: str | None, skips: _Skips) -> tuple[list[str], list[str]]:
+    files, captions = [], []
+    for f in files_of_kind(path, modality):
         side = f.with_suffix(".txt")
         if not side.is_file():
             skips.add(str(f), f"no caption file '{side.name}' beside it")
@@ -82,12 +79,12 @@ def _folder_pairs(path: Path, modality: str | None, skips: _Skips) -> tuple[list
         if not lines:
             skips.add(str(f), f"caption file '{side.name}' is empty")
         for line in lines:
-            files.append(str(f)), captions.append(line), where.append(f"'{side.name}'")
+            files.append(str(f)), captions.append(line)
     if not files:
         raise DataError(f"folder '{path}' has no image / audio files with a caption file beside them (cat.jpg + "
                         "cat.txt, one caption per line) and no captions.csv; add them" +
                         (f" ({len(skips.items)} file(s) without captions)" if skips.items else ""))
-    return files, captions, where
+    return files, captions
 
 
 def read_captions(path: str | os.PathLike, *, media_column: str | None = None, caption_column: str | None = None,
@@ -98,10 +95,10 @@ def read_captions(path: str | os.PathLike, *, media_column: str | None = None, c
     skips = _Skips()
     if path.is_dir():
         listed = next((path / n for n in CAPTION_FILES if (path / n).is_file()), None)
-        files, captions, _ = (_csv_pairs(listed, media_column, caption_column, base_dir) if listed is not None
-                              else _folder_pairs(path, modality, skips))
+        files, captions = (_csv_pairs(listed, media_column, caption_column, base_dir) if listed is not None
+                           else _folder_pairs(path, modality, skips))
     elif path.is_file():
-        files, captions, _ = _csv_pairs(path, media_column, caption_column, base_dir)
+        files, captions = _csv_pairs(path, media_column, caption_column, base_dir)
     else:
         raise DataError(f"'{path}' does not exist; pass a captions .csv (image,caption) or a folder of files with "
                         "caption files beside them")

@@ -13,8 +13,9 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["FileKind", "KINDS", "kind_of", "IMAGE_EXTENSIONS", "TEXT_EXTENSIONS", "AUDIO_EXTENSIONS"]
+__all__ = ["FileKind", "KINDS", "kind_of", "files_of_kind", "IMAGE_EXTENSIONS", "TEXT_EXTENSIONS", "AUDIO_EXTENSIONS"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 TEXT_EXTENSIONS = (".txt",)
@@ -55,3 +56,11 @@ _GENERIC = {"array": FileKind("array"), "dict": FileKind("dict", whole_batch=Fal
 def kind_of(name: str) -> FileKind:
     """The `FileKind` called ``name`` (a modality, or ``"array"`` / ``"dict"`` for generic inputs)."""
     return KINDS.get(name) or _GENERIC[name]
+
+
+def files_of_kind(folder: Path, modality: str | None = None) -> list[Path]:
+    """The files under ``folder`` (sub-folders included) with the extensions of ``modality``, or of every kind
+    whose examples are files (images, WAVs) when None; sorted, anything under a name starting with "." left out."""
+    exts = {e for m, k in KINDS.items() if k.path_column and modality in (None, m) for e in k.extensions}
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in exts
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))

@@ -31,7 +31,8 @@ def _meta(model: Any) -> dict:
     scale = min(float(head.get_layer("logit_scale").log_scale.numpy()), math.log(100.0))
     first, text = model.zoo.backbones
     ops = any(b.spec.text_ops or b.spec.preprocessor for b in (first, text))  # loading needs tensorflow_text
-    return {"text_backbone": text.spec.name, "text_ops": bool(ops), "projection_dim": int(head.get_layer("text_projection").units), "logit_scale": math.exp(scale)}
+    return {"text_backbone": text.spec.name, "text_ops": bool(ops),
+            "projection_dim": int(head.get_layer("text_projection").units), "logit_scale": math.exp(scale)}
 
 
 def contrastive_serving_module(model: Any, meta: dict, class_names: Sequence[str], hub_objects: list) -> tuple[Any, dict]:

@@ -166,11 +166,13 @@ def retrieval_recall(first: np.ndarray, text: np.ndarray, ks: Sequence[int] = (1
         {'R@1': 0.3333, 'R@2': 1.0}
     """
     first, text = np.asarray(first, np.float64), np.asarray(text, np.float64)
-    groups = np.arange(len(first)) if groups is None else np.unique(np.asarray(groups), return_inverse=True)[1]
-    uniq = np.array([np.flatnonzero(groups == g)[0] for g in range(groups.max() + 1)]) if len(groups) else np.zeros(0, int)
+    groups = np.arange(len(first)) if groups is None else np.asarray(groups).reshape(-1)
+    _, uniq, groups = np.unique(groups, return_index=True, return_inverse=True)  # each input's first row
     sims = text @ first[uniq].T  # [captions, distinct inputs]
-    rank_t2i = (sims > sims[np.arange(len(text)), groups][:, None]).sum(axis=1)  # inputs strictly more similar
-    own_best = np.array([sims[groups == g, g].max() for g in range(len(uniq))])
+    own = sims[np.arange(len(text)), groups]  # each caption with its own input
+    rank_t2i = (sims > own[:, None]).sum(axis=1)  # inputs strictly more similar
+    own_best = np.full(len(uniq), -np.inf)
+    np.maximum.at(own_best, groups, own)  # each input with its most similar own caption
     rank_i2t = (sims > own_best[None, :]).sum(axis=0)  # per input: captions more similar than its best own one
     out: dict = {"text_to_input": {}, "input_to_text": {}, "n": int(len(text))}
     for k in ks:

@@ -41,8 +41,13 @@ def span_features(backbones: list, inputs: dict, options: dict) -> Any:
     return WordFeatures(bb, max_words, prefixed=True)([inputs["question"], inputs["context"]])
 
 
+def _words_there(feats: Any) -> Any:
+    """``[B, W, 1]`` True where a word is (the word features are zero past the sentence's end)."""
+    return tf.reduce_any(tf.not_equal(feats, 0.0), axis=-1, keepdims=True)
+
+
 def _mean_of_words(feats: Any) -> Any:
-    there = tf.cast(tf.reduce_any(tf.not_equal(feats, 0.0), axis=-1, keepdims=True), feats.dtype)  # [B, W, 1]
+    there = tf.cast(_words_there(feats), feats.dtype)
     return tf.reduce_sum(feats * there, axis=1) / tf.maximum(tf.reduce_sum(there, axis=1), 1.0)
 
 
@@ -56,8 +61,7 @@ def span_head(features: Any, *, num_classes: Any = None, options: dict) -> Any:
 
     def masked_softmax(args: Any) -> Any:
         logits, null, feats = args
-        there = tf.reduce_any(tf.not_equal(feats, 0.0), axis=-1, keepdims=True)  # [B, W, 1]
-        logits = tf.where(there, tf.cast(logits, tf.float32), -1e9)
+        logits = tf.where(_words_there(feats), tf.cast(logits, tf.float32), -1e9)
         logits = tf.concat([logits, tf.cast(null, tf.float32)[:, None, :]], axis=1)  # [B, W + 1, 2]
         return tf.nn.softmax(logits, axis=1)
 

@@ -69,15 +69,15 @@ def export_recall(loaded: Any, meta: dict, data_path: Path, ks: Sequence[int] = 
 
 
 def media_files(folder: Path, modality: str) -> list[Path]:
-    """The files of ``modality`` (by extension) under ``folder``, sorted; hidden ones left out."""
-    from zoo.data import KINDS
+    """The files of ``modality`` (by extension) under ``folder``, sorted; hidden ones left out
+    (`zoo.data.files_of_kind`), and a `DataError` when there are none."""
+    from zoo.data import KINDS, files_of_kind
 
     exts = set(KINDS[modality].extensions)
     if not folder.is_dir():
         raise DataError(f"'{folder}' is not a folder; pass a folder of {modality} files "
                         f"({', '.join(sorted(exts))})")
-    found = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in exts
-                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    found = files_of_kind(folder, modality)
     if not found:
         raise DataError(f"folder '{folder}' has no {modality} files ({', '.join(sorted(exts))})")
     return found

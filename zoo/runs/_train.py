@@ -220,8 +220,8 @@ def train_run(cfg: RunConfig | None, out: str | os.PathLike, *, resume: bool = F
                                                                             deterministic=cfg.deterministic)}
         run.write_config(cfg, status="running", class_names=class_names, modality=spec.modality,
                          pretrained=spec.pretrained, total_epochs=cfg.total_epochs, **extra)
-        if task.name == CONTRASTIVE:  # the two towers; examples {image or audio, caption}
-            task_options["projection_dim"] = cfg.projection_dim or 256
+        if cfg.projection_dim:  # contrastive (check_towers); else the head's default width
+            task_options["projection_dim"] = cfg.projection_dim
         model = build_model([cfg.backbone, cfg.text_backbone] if task.name == CONTRASTIVE else cfg.backbone,
                             task=build_task, class_names=class_names,
                             num_classes=len(class_names) if task.needs_num_classes else None,
