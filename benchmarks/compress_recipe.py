@@ -4,7 +4,8 @@ Teacher: all-MiniLM-L6-v2 (real sentence-transformers weights, the TF-Hub-format
 `benchmarks.pretrained_bert`, mean pooling) with a trained head, as a user registry entry.
 Student: ``--student``, ``starter_text`` (zoo's random-weight starter, trained from scratch here) or
 ``starter_text_wide`` (`benchmarks.wide_student`: 8x its hash buckets, 5.4x fewer parameters than
-the teacher, registered from the benchmark's registry TOML). Data: the
+the teacher, registered from the benchmark's registry TOML) or ``starter_text_wide_init`` (the same
+student whose word table starts from the teacher's word embeddings, PCA to 64). Data: the
 human-rated Rotten Tomatoes sentences of VADER (`benchmarks.pretrained_bert.load_sentences`):
 ``--labeled`` per class for training (20 % of it the runs' validation split), ``--unlabeled``
 sentences without labels, 250 per class held out for the test.
@@ -18,7 +19,7 @@ Steps, each through the CLI as a user runs them:
    through TF Select), with the float-vs-TFLite report.
 Accuracy of every model on the held-out test sentences (``zoo.runs.evaluate_export``).
 
-    python -m benchmarks.compress_recipe [--labeled 400] [--unlabeled 3000] [--student starter_text_wide]
+    python -m benchmarks.compress_recipe [--labeled 400] [--unlabeled 3000] [--student starter_text_wide_init]
 """
 
 from __future__ import annotations
@@ -48,8 +49,10 @@ def main() -> None:
     ap.add_argument("--student-epochs", type=int, default=20)
     ap.add_argument("--student-lr", type=float, default=0.003)
     ap.add_argument("--student", default="starter_text",
-                    help="student backbone: starter_text (549 k parameters) or starter_text_wide (4.2 M, "
-                         "benchmarks.wide_student: 5.4x fewer than the teacher)")
+                    choices=("starter_text", "starter_text_wide", "starter_text_wide_init"),
+                    help="student backbone: starter_text (549 k parameters), starter_text_wide (4.2 M, "
+                         "benchmarks.wide_student: 5.4x fewer than the teacher) or starter_text_wide_init (the "
+                         "same, its word table started from the teacher's word embeddings)")
     ap.add_argument("--more-unlabeled", action="store_true",
                     help="add unlabeled text the teacher labels: the neutral-rated movie sentences (dropped from "
                          "the labeled set) and VADER's tweets, product reviews and editorial snippets; none of "
@@ -68,7 +71,9 @@ def main() -> None:
         f'preprocessor = "{Path(preprocessor).resolve()}"\noutput_dim = 384\noutput_key = "pooled_output"\n'
         'pooling = "mean"\ntext_ops = true\nblock_pattern = "transformer/layer_(\\\\d+)/"\nblocks = 6\n'
         'description = "all-MiniLM-L6-v2, real weights (benchmarks.pretrained_bert)"\n'
-        + wide_student.registry_entry("starter_text_wide", (OUT / "starter_text_wide").resolve()), encoding="utf-8")
+        + wide_student.registry_entry("starter_text_wide", (OUT / "starter_text_wide").resolve())
+        + wide_student.registry_entry("starter_text_wide_init", (OUT / "starter_text_wide_init").resolve(),
+                                      "build_from_teacher"), encoding="utf-8")
     os.environ["ZOO_REGISTRY"] = str(OUT / "registry.toml")
     texts, labels = load_sentences("movies", per_class=None, seed=0)
     pos = [t for t, y in zip(texts, labels) if y == 1]

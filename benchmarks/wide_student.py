@@ -11,16 +11,18 @@ so the text contract and ``--freeze full`` treat it as they treat ``starter_text
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 BUCKETS = 32768
 
 
-def registry_entry(name: str, handle: Path) -> str:
-    """The TOML of the student's registry entry (``handle``: where the builder writes the module)."""
+def registry_entry(name: str, handle: Path, builder: str = "build") -> str:
+    """The TOML of the student's registry entry (``handle``: where ``builder`` of this module writes it)."""
+    start = " and the teacher's word embeddings" if builder == "build_from_teacher" else ""
     return (f'[{name}]\nmodality = "text"\nfamily = "starter_text"\nhandle = "{handle}"\n'
-            f'builder = "benchmarks.wide_student:build"\noutput_dim = 64\npretrained = false\n'
+            f'builder = "benchmarks.wide_student:{builder}"\noutput_dim = 64\npretrained = false\n'
             f'block_pattern = "block_(\\\\d+)/"\nblocks = 4\n'
-            f'description = "starter_text with {BUCKETS} hash buckets per table (benchmarks.wide_student)"\n')
+            f'description = "starter_text with {BUCKETS} hash buckets per table{start} (benchmarks.wide_student)"\n')
 
 
 def build(spec) -> Path:
@@ -38,4 +40,64 @@ def build(spec) -> Path:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     tf.saved_model.save(WideStarterText(spec, 1234), str(target))
+    return target
+
+
+def teacher_word_vectors(encoder_dir: str | Path, dim: int) -> tuple[list[str], "Any"]:
+    """The teacher's whole-word WordPiece embeddings, reduced to ``dim`` by PCA: ``(words, vectors [N, dim])``.
+
+    Read from the teacher's own TF Hub encoder (its ``word_embeddings`` variable and ``assets/vocab.txt``);
+    only whole words (no ``##`` pieces, no ``[...]`` specials) are kept. The reduced vectors are scaled
+    to unit variance per dimension, the scale of the starter's random rows.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    encoder = tf.saved_model.load(str(encoder_dir))
+    table = [v for v in encoder.variables if "word_embeddings" in v.name]
+    if len(table) != 1:
+        raise ValueError(f"expected one word_embeddings variable in {encoder_dir}, found {[v.name for v in table]}")
+    emb = table[0].numpy().astype(np.float64)
+    vocab = (Path(encoder_dir) / "assets" / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    keep = [i for i, w in enumerate(vocab) if not w.startswith("##") and not (w.startswith("[") and w.endswith("]"))]
+    x = emb[keep] - emb[keep].mean(axis=0)
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    z = x @ vt[:dim].T
+    return [vocab[i] for i in keep], (z / z.std(axis=0)).astype(np.float32)
+
+
+def build_from_teacher(spec) -> Path:
+    """The wide student with its word table started from the teacher's word embeddings (PCA to 64).
+
+    Every whole word of the teacher's vocabulary puts its reduced embedding in the row its hash
+    selects (words sharing a row average); other rows and the bigram table stay random, as in
+    `build`. DistilBERT starts its student from the teacher's weights the same way; here only the
+    input embeddings carry over, since the student has no transformer layers.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    from benchmarks.pretrained_bert import make_pretrained_pair
+    from zoo.models._starters import _text_class
+
+    target = Path(spec.handle)
+    if (target / "saved_model.pb").exists():
+        return target
+    encoder_dir, _ = make_pretrained_pair(verbose=False)
+
+    class WideStarterTextFromTeacher(_text_class()):
+        buckets = BUCKETS
+
+    module = WideStarterTextFromTeacher(spec, 1234)
+    words, vectors = teacher_word_vectors(encoder_dir, module.embed)
+    rows = tf.strings.to_hash_bucket_fast(tf.constant(words), BUCKETS).numpy()
+    table = module.words.numpy()
+    sums, counts = np.zeros_like(table), np.zeros(BUCKETS)
+    np.add.at(sums, rows, vectors)
+    np.add.at(counts, rows, 1)
+    hit = counts > 0
+    table[hit] = sums[hit] / counts[hit, None]
+    module.words.assign(table)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tf.saved_model.save(module, str(target))
     return target
