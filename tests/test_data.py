@@ -296,6 +296,25 @@ def test_symlink_loops_do_not_hang(tmp_path):
     assert "symbolic link loop" in reasons["self.txt"] and "broken symbolic link" in reasons["dangling.txt"]
 
 
+def test_unlabeled_folder_is_listed_as_class_folders_are(tmp_path):
+    pool = tmp_path / "pool"
+    for rel, text in [("a.txt", "one"), ("sub/b.txt", "two"), (".hidden.txt", "no"),
+                      (".ipynb_checkpoints/a-checkpoint.txt", "no"), ("notes.md", "no")]:
+        (pool / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pool / rel).write_text(text, encoding="utf-8")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "c.txt").write_text("three", encoding="utf-8")
+    os.symlink(outside, pool / "linked")  # followed, as in a class folder
+    os.symlink(pool, pool / "sub" / "up")  # a loop: entered once
+    with pytest.warns(zd.DataWarning, match="already scanned"):
+        ds, n, skipped = zd.from_unlabeled(pool, "text", batch_size=8)
+    assert n == 3
+    assert sorted(x.decode() for x in next(iter(ds)).numpy()) == ["one", "three", "two"]
+    reasons = {Path(p).name: r for p, r in skipped}
+    assert reasons[".ipynb_checkpoints"] == "hidden folder" and "already scanned" in reasons["up"]
+
+
 def test_unreadable_file_is_skipped(tmp_path, monkeypatch):
     root = zd.make_synthetic_folder(tmp_path, "text", n_per_class=2, classes=("a", "b"))
     locked = sorted((root / "a").iterdir())[0]

@@ -17,7 +17,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from zoo.data._dataset import _MIN_SECONDS, _check_modality, _check_size
-from zoo.data._files import _Skips, _read_bytes, _validate
+from zoo.data._files import _key, _Skips, _read_bytes, _validate, _walk_class
 from zoo.data._kinds import KINDS
 from zoo.data._pipelines import _batch, _file_loader
 from zoo.errors import DataError
@@ -30,18 +30,20 @@ def from_unlabeled(path: str | os.PathLike, modality: str, *, image_size: tuple[
                    batch_size: int = 32) -> tuple[tf.data.Dataset, int, list]:
     """``(dataset of input batches, number of examples, skipped [(path, reason)])`` for every file of
     ``modality`` under ``path`` (sub-folders included, their names ignored), in sorted path order,
-    decoded as `from_folder` decodes them. Unusable files are skipped with a `DataWarning`."""
+    found and decoded as `from_folder` finds and decodes a class's files: symbolic links followed,
+    each folder entered once, hidden files and folders left out. Unusable files are skipped with a
+    `DataWarning`."""
     modality = _check_modality(modality)
     image_size = _check_size(image_size)
     root = Path(path).expanduser()
     if not root.is_dir():
         raise DataError(f"unlabeled data folder '{root}' does not exist or is not a folder")
     exts = KINDS[modality].extensions
-    paths = sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files
-                   if not f.startswith(".") and os.path.splitext(f)[1].lower() in exts)
+    skips = _Skips()
+    paths = [f for f in _walk_class(str(root), {_key(root)}, skips)
+             if not os.path.basename(f).startswith(".") and os.path.splitext(f)[1].lower() in exts]
     if not paths:
         raise DataError(f"no {modality} files ({', '.join(exts)}) under '{root}'")
-    skips = _Skips()
     good, bad, texts = _validate(paths, modality, read=_read_bytes)
     for i in sorted(bad):
         skips.add(paths[i], bad[i])
