@@ -11,22 +11,26 @@ so the text contract and ``--freeze full`` treat it as they treat ``starter_text
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 BUCKETS = 32768
 
 
+# the builders of this module and what their description adds
+_STARTS = {"build": "", "build_from_teacher": " and the teacher's word embeddings"}
+
+
 def registry_entry(name: str, handle: Path, builder: str = "build") -> str:
     """The TOML of the student's registry entry (``handle``: where ``builder`` of this module writes it)."""
-    start = " and the teacher's word embeddings" if builder == "build_from_teacher" else ""
     return (f'[{name}]\nmodality = "text"\nfamily = "starter_text"\nhandle = "{handle}"\n'
             f'builder = "benchmarks.wide_student:{builder}"\noutput_dim = 64\npretrained = false\n'
             f'block_pattern = "block_(\\\\d+)/"\nblocks = 4\n'
-            f'description = "starter_text with {BUCKETS} hash buckets per table{start} (benchmarks.wide_student)"\n')
+            f'description = "starter_text with {BUCKETS} hash buckets per table{_STARTS[builder]} '
+            f'(benchmarks.wide_student)"\n')
 
 
-def build(spec) -> Path:
-    """Write the wide student's module at ``spec.handle`` (random weights, as the starters have)."""
+def _save(spec, start: Callable[[Any], None] | None = None) -> Path:
+    """Write the wide student's module at ``spec.handle`` (kept if already there); ``start`` may set its weights."""
     import tensorflow as tf
 
     from zoo.models._starters import _text_class
@@ -38,9 +42,17 @@ def build(spec) -> Path:
     class WideStarterText(_text_class()):
         buckets = BUCKETS
 
+    module = WideStarterText(spec, 1234)
+    if start is not None:
+        start(module)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tf.saved_model.save(WideStarterText(spec, 1234), str(target))
+    tf.saved_model.save(module, str(target))
     return target
+
+
+def build(spec) -> Path:
+    """Write the wide student's module at ``spec.handle`` (random weights, as the starters have)."""
+    return _save(spec)
 
 
 def teacher_word_vectors(encoder_dir: str | Path, dim: int) -> tuple[list[str], "Any"]:
@@ -66,29 +78,14 @@ def teacher_word_vectors(encoder_dir: str | Path, dim: int) -> tuple[list[str], 
     return [vocab[i] for i in keep], (z / z.std(axis=0)).astype(np.float32)
 
 
-def build_from_teacher(spec) -> Path:
-    """The wide student with its word table started from the teacher's word embeddings (PCA to 64).
-
-    Every whole word of the teacher's vocabulary puts its reduced embedding in the row its hash
-    selects (words sharing a row average); other rows and the bigram table stay random, as in
-    `build`. DistilBERT starts its student from the teacher's weights the same way; here only the
-    input embeddings carry over, since the student has no transformer layers.
-    """
+def _teacher_words(module: Any) -> None:
+    """Put every teacher word's reduced embedding in the word-table row its hash selects (sharers average)."""
     import numpy as np
     import tensorflow as tf
 
     from benchmarks.pretrained_bert import make_pretrained_pair
-    from zoo.models._starters import _text_class
 
-    target = Path(spec.handle)
-    if (target / "saved_model.pb").exists():
-        return target
     encoder_dir, _ = make_pretrained_pair(verbose=False)
-
-    class WideStarterTextFromTeacher(_text_class()):
-        buckets = BUCKETS
-
-    module = WideStarterTextFromTeacher(spec, 1234)
     words, vectors = teacher_word_vectors(encoder_dir, module.embed)
     rows = tf.strings.to_hash_bucket_fast(tf.constant(words), BUCKETS).numpy()
     table = module.words.numpy()
@@ -98,6 +95,14 @@ def build_from_teacher(spec) -> Path:
     hit = counts > 0
     table[hit] = sums[hit] / counts[hit, None]
     module.words.assign(table)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tf.saved_model.save(module, str(target))
-    return target
+
+
+def build_from_teacher(spec) -> Path:
+    """The wide student with its word table started from the teacher's word embeddings (PCA to 64).
+
+    Every whole word of the teacher's vocabulary puts its reduced embedding in the row its hash
+    selects (words sharing a row average); other rows and the bigram table stay random, as in
+    `build`. DistilBERT starts its student from the teacher's weights the same way; here only the
+    input embeddings carry over, since the student has no transformer layers.
+    """
+    return _save(spec, _teacher_words)
